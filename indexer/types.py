@@ -101,8 +101,13 @@ class DocumentMeta:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A passage returned by a retriever, with its rank (1-based) and score."""
+    """A passage returned by a retriever, with its rank (1-based) and score.
+
+    `dense` and `lexical` keep the component scores (cosine, BM25) where known.
+    """
 
     passage: Passage
     rank: int
     score: float
+    dense: float | None = None
+    lexical: float | None = None
