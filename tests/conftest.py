@@ -1,0 +1,65 @@
+"""Shared fixtures: a small fixture index (fake embedder) and the real report index (m3e-small).
+
+Both are built once per test session into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fakes import HashEmbedder  # noqa: E402
+
+from indexer.build import build  # noqa: E402
+from indexer.store import LoadedIndex, load_index  # noqa: E402
+
+FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
+SEEDS = ROOT / "seeds"
+REPORT = SEEDS / "shanghai-2018-government-work-report.txt"
+REPORT_ID = "shanghai-2018-government-work-report"
+
+
+@pytest.fixture(scope="session")
+def fake_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def fixture_index_dir(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Path:
+    """Index of tests/fixtures/corpus (three small documents) with the fake embedder."""
+    out = tmp_path_factory.mktemp("fixture") / "index"
+    build(FIXTURE_CORPUS, out, fake_embedder, chunk_size=160, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fixture_index(fixture_index_dir: Path) -> LoadedIndex:
+    return load_index(fixture_index_dir)
+
+
+@pytest.fixture(scope="session")
+def m3e():
+    """The real bundled model, loaded once."""
+    from indexer.embed import load_embedder
+
+    return load_embedder("m3e-small")
+
+
+@pytest.fixture(scope="session")
+def real_index_dir(tmp_path_factory: pytest.TempPathFactory, m3e) -> Path:
+    """Index of seeds/ (the real report) with m3e-small and the default settings."""
+    from indexer.settings import Settings
+
+    out = tmp_path_factory.mktemp("real") / "index"
+    build(SEEDS, out, m3e, chunk_size=Settings().chunk_size, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_index(real_index_dir: Path) -> LoadedIndex:
+    return load_index(real_index_dir)

@@ -1,0 +1,35 @@
+"""A deterministic embedder for tests about ranking logic (no model, exact scores)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+
+class HashEmbedder:
+    """Character unigrams and bigrams hashed into a fixed-size, L2-normalised vector."""
+
+    def __init__(self, dim: int = 64, name: str = "fake-hash-64") -> None:
+        self.dim = dim
+        self.name = name
+        self.query_prompt = ""
+        self.passage_prompt = ""
+        self.calls = 0  # how many texts were encoded, for cache tests
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        grams = list(text) + [text[i : i + 2] for i in range(len(text) - 1)]
+        for g in grams:
+            if g.strip():
+                h = int.from_bytes(hashlib.md5(g.encode()).digest()[:4], "little")
+                v[h % self.dim] += 1.0
+        n = float(np.linalg.norm(v))
+        return v / n if n else v
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        self.calls += len(texts)
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim))
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self.encode_queries(texts)
