@@ -99,7 +99,9 @@ def sections_of(doc_id: str, parsed: ParsedDocument, passages: list[Passage]) ->
     for h in parsed.headings:
         inside = [p for p in passages if ref_within(p.section, h.ref)]
         end = max([h.end, *(p.end for p in inside)])
-        out.append(Section(doc_id, h.ref, h.title, h.path, h.start, end, tuple(p.id for p in inside)))
+        out.append(
+            Section(doc_id, h.ref, h.title, h.path, h.start, end, tuple(p.id for p in inside))
+        )
     return out
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import faiss
+import faiss as _faiss
 import numpy as np
+
+# faiss ships stubs that lack the HNSW and ID-selector APIs used here.
+faiss: Any = _faiss
 
 
 def build_index(
     vectors: np.ndarray, kind: str = "flat", hnsw_m: int = 32, ef_search: int = 128
-) -> faiss.Index:
+) -> Any:
     """A flat (exact) or HNSW (approximate) inner-product index holding `vectors`."""
     dim = vectors.shape[1]
     if kind == "flat":
@@ -26,17 +30,17 @@ def build_index(
     return index
 
 
-def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def search(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(scores, rows) of the k nearest passages for each query row; rows are -1 past the end."""
     k = max(1, min(k, index.ntotal))
     return index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
 
 
-def save(index: faiss.Index, path: Path) -> None:
+def save(index: Any, path: Path) -> None:
     faiss.write_index(index, str(path))
 
 
-def load(path: Path, ef_search: int | None = None) -> faiss.Index:
+def load(path: Path, ef_search: int | None = None) -> Any:
     index = faiss.read_index(str(path))
     if ef_search is not None and hasattr(index, "hnsw"):
         index.hnsw.efSearch = ef_search

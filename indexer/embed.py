@@ -94,9 +94,9 @@ class SentenceTransformerEmbedder:
                 "Set EMBEDDING_MODEL to m3e-small (bundled), a local sentence-transformers "
                 "folder, or a hub id that is cached on this machine."
             ) from exc
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or getattr(
-            self.model, "get_sentence_embedding_dimension"
-        )
+        get_dim = getattr(self.model, "get_embedding_dimension", None)
+        if get_dim is None:  # sentence-transformers < 5
+            get_dim = self.model.get_sentence_embedding_dimension
         dim = get_dim()
         if not dim:
             raise ModelError(f"embedding model {name!r} does not report a vector dimension")

@@ -155,9 +155,7 @@ def parse(text: str, name: str = "<text>") -> ParsedDocument:
             start, pending = pending[0], None
         ref = stack[-1].ref if stack else None
         counters[ref] = counters.get(ref, 0) + 1
-        doc.blocks.append(
-            Block(start, end, tuple(h.title for h in stack), ref, counters[ref])
-        )
+        doc.blocks.append(Block(start, end, tuple(h.title for h in stack), ref, counters[ref]))
 
     for start, end, _indented in lines[i:]:
         line = text[start:end]

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     max_k: int = Field(50, ge=1, le=50)
     torch_threads: int = Field(0, ge=0, description="0 = number of CPUs.")
     query_cache_size: int = Field(1024, ge=0)
+    widget_frame_ancestors: str = Field(
+        "*",
+        pattern=r"^[^;,\r\n]+$",
+        description="CSP frame-ancestors of GET /widget: '*', or e.g. 'self' https://a.example.",
+    )
 
     # Answers
     answer_backend: Literal["extractive", "openai", "transformers"] = "extractive"

@@ -14,8 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import faiss
-
 from . import dense
 from .errors import IndexLoadError, ModelError
 from .lexical import LexicalIndex
@@ -142,7 +140,7 @@ class LoadedIndex:
     passages: list[Passage]
     documents: list[DocumentMeta]
     sections: list[Section]
-    faiss_index: faiss.Index
+    faiss_index: Any  # a faiss.Index
     lexical: LexicalIndex
     by_id: dict[str, int] = field(default_factory=dict)
 
@@ -233,8 +231,7 @@ def load_index(
             src = Path(source_dir) / doc.source
             if src.is_file() and sha256_file(src) != doc.sha256:
                 raise IndexLoadError(
-                    f"{src} changed since the index was built, so its offsets would be "
-                    f"wrong: {FIX}"
+                    f"{src} changed since the index was built, so its offsets would be wrong: {FIX}"
                 )
     try:
         with (folder / PASSAGES).open(encoding="utf-8") as f:

@@ -16,7 +16,9 @@ from indexer.lexical import tokenize
 from indexer.types import Hit
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
-_NUMERIC_Q = re.compile(r"多少|几|比例|比重|百分|增长|下降|how (many|much)|percent|rate|number", re.I)
+_NUMERIC_Q = re.compile(
+    r"多少|几|比例|比重|百分|增长|下降|how (many|much)|percent|rate|number", re.I
+)
 _DIGIT = re.compile(r"\d")
 
 # Below this best-sentence score the report is taken not to answer the question.
@@ -133,8 +135,13 @@ def compose(
     best = float(scores.max()) if scores.size else 0.0
     if best < min_score:
         text = NOT_FOUND_EN if lang == "en" else NOT_FOUND_ZH
-        return Answer(text, False, [Citation(i + 1, h) for i, h in enumerate(hits)],
-                      lang=lang, evidence_score=best)
+        return Answer(
+            text,
+            False,
+            [Citation(i + 1, h) for i, h in enumerate(hits)],
+            lang=lang,
+            evidence_score=best,
+        )
     order = np.argsort(-scores, kind="stable")
     chosen: list[int] = []
     total = 0
@@ -149,9 +156,7 @@ def compose(
     highlights: dict[int, list[tuple[int, int]]] = {}
     for i in chosen:
         highlights.setdefault(sents[i].citation, []).append((sents[i].start, sents[i].end))
-    citations = [
-        Citation(i + 1, h, tuple(highlights.get(i, ()))) for i, h in enumerate(hits)
-    ]
+    citations = [Citation(i + 1, h, tuple(highlights.get(i, ()))) for i, h in enumerate(hits)]
     quotes = "".join(f"{_quote(sents[i].text)}[{sents[i].citation + 1}]" for i in chosen)
     lead = "According to the report (quoted in Chinese): " if lang == "en" else "报告指出："
     return Answer(lead + quotes, True, citations, lang=lang, evidence_score=best)

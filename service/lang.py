@@ -9,7 +9,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def detect_lang(text: str) -> str:
-    """"zh" when the text has Chinese characters (PM2.5、C919 inside stay Chinese), else "en".
+    """Return "zh" for text with Chinese characters (PM2.5 or C919 inside stay "zh"), else "en".
 
     A question with a single Chinese name inside mostly English words (How big is 张江?)
     is English: English words outnumber Chinese characters three to one.

@@ -6,9 +6,9 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-import faiss
+import faiss as _faiss
 import numpy as np
 
 from indexer.embed import Embedder
@@ -19,6 +19,9 @@ from indexer.types import Hit, Passage, Section
 
 from . import fusion
 from .refs import find_section_ref, is_bare
+
+# faiss ships stubs that lack the HNSW and ID-selector APIs used here.
+faiss: Any = _faiss
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
@@ -265,10 +268,14 @@ class Retriever:
         if row is not None:
             p = self.passages[row]
             return SearchResult(query, mode, [Hit(p, 1, 1.0)], "passage", p.section)
-        ref = find_section_ref(query)
-        if ref is None or not is_bare(ref.rest) or not self._has_section(ref.ref, doc_id):
-            return None
-        sec = self.section(ref.ref, doc_id)
+        normalised = query.replace("(", "（").replace(")", "）")
+        if self._has_section(normalised, doc_id):
+            sec = self.section(normalised, doc_id)
+        else:
+            ref = find_section_ref(query)
+            if ref is None or not is_bare(ref.rest) or not self._has_section(ref.ref, doc_id):
+                return None
+            sec = self.section(ref.ref, doc_id)
         ids = sec.passage_ids[:k]
         hits = [Hit(self.passage(pid), i, 1.0) for i, pid in enumerate(ids, start=1)]
         return SearchResult(query, mode, hits, "section", sec.ref)
@@ -290,8 +297,13 @@ class Retriever:
             t = time.perf_counter()
             l_rows, l_scores = self.lexical_ranking(query, depth if mode == "hybrid" else k, rows)
             timings["bm25_ms"] = (time.perf_counter() - t) * 1000
-        dense_of = dict(zip(d_rows.tolist(), d_scores.tolist(), strict=True))
-        lex_of = dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True))
+        dense_of: dict[int, float] = {
+            int(r): float(s) for r, s in zip(d_rows.tolist(), d_scores.tolist(), strict=True)
+        }
+        lex_of: dict[int, float] = {
+            int(r): float(s) for r, s in zip(l_rows.tolist(), l_scores.tolist(), strict=True)
+        }
+        ranked: list[tuple[int, float]]
         if mode == "dense":
             ranked = list(dense_of.items())
         elif mode == "bm25":

@@ -46,7 +46,10 @@ def test_report_has_the_eighteen_numbered_sections():
     assert by_ref["三（四）"].title == "（四）完善基本民生制度，持续增进民生福祉。"
     assert by_ref["三（四）"].inline
     assert by_ref["四（四）"].title == "（四）加强政府作风建设。"
-    assert by_ref["三（四）"].path == ("三、2018年主要任务", "（四）完善基本民生制度，持续增进民生福祉。")
+    assert by_ref["三（四）"].path == (
+        "三、2018年主要任务",
+        "（四）完善基本民生制度，持续增进民生福祉。",
+    )
     assert not [h for h in doc.headings if h.level > 2]
 
 
@@ -92,7 +95,10 @@ def test_passages_under_an_inline_heading_exclude_it_but_carry_its_path():
     passages = chunk_document("r", parse(text), 160)
     first = next(p for p in passages if p.section == "三（四）")
     assert first.paragraph == 1
-    assert first.heading_path == ("三、2018年主要任务", "（四）完善基本民生制度，持续增进民生福祉。")
+    assert first.heading_path == (
+        "三、2018年主要任务",
+        "（四）完善基本民生制度，持续增进民生福祉。",
+    )
     assert first.text.startswith("坚持尽力而为、量力而行")
     assert text[first.start - len("（四）完善基本民生制度，持续增进民生福祉。") : first.start] == (
         "（四）完善基本民生制度，持续增进民生福祉。"

@@ -50,8 +50,19 @@ def test_manifest_and_files(fixture_index_dir: Path, fixture_index):
     assert any(name.startswith("bm25/") for name in manifest["files"])
     for name, digest in manifest["files"].items():
         assert store.sha256_file(fixture_index_dir / name) == digest
-    row = json.loads((fixture_index_dir / "passages.jsonl").read_text(encoding="utf-8").split("\n")[0])
-    assert set(row) == {"id", "doc_id", "heading_path", "section", "paragraph", "start", "end", "text"}
+    row = json.loads(
+        (fixture_index_dir / "passages.jsonl").read_text(encoding="utf-8").split("\n")[0]
+    )
+    assert set(row) == {
+        "id",
+        "doc_id",
+        "heading_path",
+        "section",
+        "paragraph",
+        "start",
+        "end",
+        "text",
+    }
 
 
 def test_passages_point_into_their_sources(fixture_index):
@@ -64,7 +75,12 @@ def test_sections_span_their_passages(fixture_index):
     by_ref = {(s.doc_id, s.ref): s for s in fixture_index.sections}
     part = by_ref[("demo-2020", "二")]
     assert part.title == "二、2020年主要任务"
-    assert part.passage_ids == ("demo-2020-0007", "demo-2020-0008", "demo-2020-0009", "demo-2020-0010")
+    assert part.passage_ids == (
+        "demo-2020-0007",
+        "demo-2020-0008",
+        "demo-2020-0009",
+        "demo-2020-0010",
+    )
     assert (part.start, part.end) == (228, 364)
 
 
@@ -184,7 +200,7 @@ def test_missing_index_and_other_format_version(tmp_path: Path, corpus: Path):
 def test_not_utf8_names_file_and_byte(tmp_path: Path):
     src = tmp_path / "src"
     src.mkdir()
-    (src / "gbk.txt").write_bytes("　　一、总体\n".encode("utf-8") + "上海".encode("gbk"))
+    (src / "gbk.txt").write_bytes("　　一、总体\n".encode() + "上海".encode("gbk"))
     with pytest.raises(SourceError) as err:
         read_sources(src)
     # 2 ideographic spaces + 一、总体 = 6 chars of 3 bytes (18), then the newline: byte 19.

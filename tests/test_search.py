@@ -1,0 +1,180 @@
+"""The retrieval core on the fixture index (exact ranks) and on the real report."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from indexer.errors import InvalidQueryError, NotFoundError
+from service import fusion
+from service.search import FusionConfig, Retriever
+
+
+@pytest.fixture(scope="module")
+def retriever(fixture_index, fake_embedder) -> Retriever:
+    return Retriever(fixture_index, fake_embedder)
+
+
+def ids(result) -> list[str]:
+    return [h.passage.id for h in result.hits]
+
+
+def test_core_does_not_import_fastapi():
+    code = (
+        "import sys, indexer, service, service.search, service.ask, service.answer\n"
+        "sys.exit(1 if 'fastapi' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_each_mode_ranks_exactly(retriever):
+    assert ids(retriever.search("轨道交通总里程", 3, "bm25")) == ["flat-notes-0002"]
+    assert ids(retriever.search("轨道交通总里程", 3, "dense")) == [
+        "flat-notes-0002",
+        "demo-2020-0010",
+        "demo-2020-0001",
+    ]
+    hybrid = retriever.search("养老床位", 3, "hybrid")
+    assert ids(hybrid) == ["demo-2020-0006", "demo-2020-0013", "flat-notes-0001"]
+    assert [h.rank for h in hybrid.hits] == [1, 2, 3]
+    top = hybrid.hits[0]
+    # Ranked first by both lists: RRF score 2 / (60 + 1).
+    assert top.score == pytest.approx(2 / 61)
+    assert top.lexical is not None and top.lexical > 0 and top.dense is not None
+
+
+def test_hybrid_matches_brute_force_rrf(retriever, fixture_index, fake_embedder):
+    query = "PM2.5年平均浓度"
+    n = len(fixture_index.passages)
+    qvec = fake_embedder.encode_queries([query])[0]
+    vectors = fixture_index.faiss_index.reconstruct_n(0, n)
+    dense_order = list(np.argsort(-(vectors @ qvec), kind="stable"))
+    bm25 = fixture_index.lexical.scores(query)
+    lex_order = [i for i in np.argsort(-bm25, kind="stable") if bm25[i] > 0]
+    expected: dict[int, float] = {}
+    for order in (dense_order, lex_order):
+        for rank, row in enumerate(order, start=1):
+            expected[int(row)] = expected.get(int(row), 0) + 1 / (60 + rank)
+    best = sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    got = retriever.search(query, 5, "hybrid", resolve_refs=False)
+    assert [fixture_index.by_id[h.passage.id] for h in got.hits] == [row for row, _ in best]
+    assert [h.score for h in got.hits] == pytest.approx([s for _, s in best])
+
+
+def test_weighted_fusion_scales_both_lists(fixture_index, fake_embedder):
+    r = Retriever(fixture_index, fake_embedder, FusionConfig(method="weighted", alpha=0.5))
+    hits = r.search("轨道交通总里程", 2, "hybrid").hits
+    assert hits[0].passage.id == "flat-notes-0002"
+    assert hits[0].score == pytest.approx(1.0)  # best in both lists
+    assert fusion.minmax(np.array([2.0, 2.0])).tolist() == [0.0, 0.0]
+
+
+def test_filters(retriever):
+    assert {
+        h.passage.doc_id for h in retriever.search("增长", 10, "dense", doc_id="demo-2020").hits
+    } == {"demo-2020"}
+    # Part 二 of every document: the fixture's 二 and unsafe.txt's 二.
+    in_part = retriever.search("增长", 10, "dense", section="二").hits
+    assert sorted(h.passage.id for h in in_part) == [
+        "demo-2020-0007",
+        "demo-2020-0008",
+        "demo-2020-0009",
+        "demo-2020-0010",
+        "unsafe-0003",
+    ]
+    in_doc = retriever.search("增长", 10, "dense", doc_id="demo-2020", section="二").hits
+    assert sorted(h.passage.id for h in in_doc) == [
+        "demo-2020-0007",
+        "demo-2020-0008",
+        "demo-2020-0009",
+        "demo-2020-0010",
+    ]
+    sub = retriever.search("投资", 5, "bm25", section="二1.（1）").hits
+    assert [h.passage.id for h in sub] == ["demo-2020-0008"]
+
+
+def test_section_and_passage_references_resolve_directly(retriever):
+    part = retriever.search("第二部分", 10)
+    assert part.resolved == "section" and part.section == "二"
+    assert ids(part) == ["demo-2020-0007", "demo-2020-0008", "demo-2020-0009", "demo-2020-0010"]
+    sub = retriever.search("一（二）讲了什么", 10)
+    assert (sub.resolved, sub.section, ids(sub)) == ("section", "一（二）", ["demo-2020-0006"])
+    exact = retriever.search("二1.（1）", 10)
+    assert (exact.resolved, ids(exact)) == ("section", ["demo-2020-0008"])
+    one = retriever.search("demo-2020-0004", 5)
+    assert (one.resolved, ids(one)) == ("passage", ["demo-2020-0004"])
+    # A reference with more words narrows the search to the section.
+    narrowed = retriever.search("一（一）跨境电商", 5, "bm25")
+    assert narrowed.resolved == "search" and narrowed.section == "一（一）"
+    assert ids(narrowed) == ["demo-2020-0005"]
+
+
+def test_context_stays_in_the_section(retriever):
+    p, before, after = retriever.context("demo-2020-0008", 2)
+    assert p.id == "demo-2020-0008" and before == [] and after == []
+    p, before, after = retriever.context("demo-2020-0005", 3)
+    assert [x.id for x in before] == ["demo-2020-0004"] and after == []
+
+
+def test_bad_requests_raise_domain_errors(retriever):
+    with pytest.raises(InvalidQueryError, match="the query is empty"):
+        retriever.search("  \u3000 ")
+    with pytest.raises(InvalidQueryError, match="k must be between 1 and 50, got 51"):
+        retriever.search("养老", 51)
+    with pytest.raises(
+        InvalidQueryError, match="unknown mode 'sparse': use one of dense, bm25, hybrid"
+    ):
+        retriever.search("养老", 5, "sparse")
+    with pytest.raises(NotFoundError, match="no document 'nope': known documents are demo-2020"):
+        retriever.search("养老", 5, doc_id="nope")
+    with pytest.raises(NotFoundError, match="no passages in section '九'"):
+        retriever.search("养老", 5, section="九")
+    with pytest.raises(NotFoundError, match="no passage with id 'x-1'"):
+        retriever.passage("x-1")
+    with pytest.raises(NotFoundError, match="no section '五'"):
+        retriever.section("五")
+
+
+def test_query_vectors_are_cached(fixture_index):
+    from fakes import HashEmbedder
+
+    emb = HashEmbedder()
+    r = Retriever(fixture_index, emb, cache_size=2)
+    r.search("养老床位", 3, "dense")
+    r.search("养老床位", 3, "dense")
+    assert emb.calls == 1
+
+
+def find(index, needle: str) -> str:
+    matches = [p.id for p in index.passages if needle in p.text]
+    assert len(matches) == 1, (needle, matches)
+    return matches[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "needle"),
+    [
+        ("非沪籍应届高校毕业生直接落户多少人？", "非沪籍应届高校毕业生直接落户9.7万人"),
+        ("洋山港四期是什么码头？", "洋山港四期自动化码头"),
+        ("2018年新增多少张养老床位？", "新增7000张养老床位"),
+        ("轨道交通运营线路总长增加到多少公里？", "从468公里增加到666公里"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_real_report_top1(real_index, m3e, question, needle, mode):
+    r = Retriever(real_index, m3e)
+    assert r.search(question, 5, mode).hits[0].passage.id == find(real_index, needle)
+
+
+def test_real_report_section_reference(real_index, m3e):
+    r = Retriever(real_index, m3e)
+    for query in ("三（四）讲了什么", "第三部分第四节"):
+        result = r.search(query, 50)
+        assert result.resolved == "section" and result.section == "三（四）"
+        section = r.section("三（四）")
+        assert ids(result) == list(section.passage_ids)
+        assert all(h.passage.section == "三（四）" for h in result.hits)
