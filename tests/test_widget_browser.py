@@ -1,8 +1,9 @@
 """The embeddable widget in headless Chromium, against the service on a loopback port.
 
-A host page on a second origin (127.0.0.2, served by Playwright's router) embeds the widget
-with the one-line tag; the API runs under uvicorn in a thread. Screenshots go to
-test-artifacts/ (gitignored) for a person to look at.
+A host page on a second origin (a tiny http.server on 127.0.0.2; a page fulfilled by
+Playwright's router would count as public, and Chromium's Local Network Access rules would
+then refuse it the loopback API) embeds the widget with the one-line tag; the API runs under
+uvicorn in a thread. Screenshots go to test-artifacts/ (gitignored) for a person to look at.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from playwright import sync_api
 
 from indexer.settings import Settings
 from indexer.store import LoadedIndex
@@ -33,7 +35,6 @@ if not CHROMIUM.exists():
         f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)",
         allow_module_level=True,
     )
-sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -473,10 +474,44 @@ def test_widget_page_csp_and_script(
     expect(page.locator(".report-widget .rw-error")).to_contain_text("no section '九（九）'")
     submit(page, target.id)
     expect(page.locator(".report-widget .rw-card")).to_have_count(1)
-    page.locator(".report-widget .rw-copy").click()
-    expect(page.locator(".report-widget .rw-copied")).to_have_text("已复制")
+    # Citations without a region, date or section leave those parts out.
+    flat = by_content(fixture_index, "轨道交通总里程")
+    dated = by_content(fixture_index, "新设企业3000家")
+    for p, want in [
+        (flat, f"《flat-notes》第{flat.paragraph}段，字符 {flat.start}–{flat.end}"),
+        (
+            dated,
+            f"《示范区政府工作报告》（2020年2月3日）一（一）第1段，字符 {dated.start}–{dated.end}",
+        ),
+    ]:
+        submit(page, p.id)
+        expect(page.locator(".report-widget .rw-card")).to_have_attribute("data-passage-id", p.id)
+        page.locator(".report-widget .rw-copy").click()
+        expect(page.locator(".report-widget .rw-copied")).to_have_text("已复制")
+        assert page.evaluate("() => navigator.clipboard.readText()") == want
     # Styles apply under style-src 'self' (constructable stylesheet), and nothing was refused.
     assert shadow_eval(
         page, "getComputedStyle(root.querySelector('.rw-submit')).backgroundColor"
     ) == ("rgb(164, 22, 26)")
     assert not [line for line in console if "Content Security Policy" in line], console
+
+
+def test_widget_page_frame_ancestors_setting(
+    fixture_index: LoadedIndex, fake_embedder: Any
+) -> None:
+    from fastapi.testclient import TestClient
+    from pydantic import ValidationError
+
+    from service.api.app import create_app
+    from service.search import Retriever
+
+    settings = Settings(widget_frame_ancestors="'self' https://news.example")
+    app = create_app(settings, Retriever(fixture_index, fake_embedder))
+    with TestClient(app) as client:
+        got = client.get("/widget")
+    assert got.status_code == 200
+    assert got.headers["content-security-policy"] == WIDGET_CSP.replace(
+        "frame-ancestors *", "frame-ancestors 'self' https://news.example"
+    )
+    with pytest.raises(ValidationError):
+        Settings(widget_frame_ancestors="*; script-src *")

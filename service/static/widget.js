@@ -508,8 +508,8 @@
           return { kind: "passage", query: query, items: [{ passage: data.passage }] };
         },
         function (err) {
-          if (err.status === 404) return self.search(query, signal);
-          throw err;
+          if (err.status !== 404) throw err;
+          return self.mode() === "search" ? self.search(query, signal) : self.ask(query, signal);
         }
       );
     }
