@@ -1,0 +1,152 @@
+"""python -m eval run | tune: score the retrievers and answers on the gold set.
+
+python -m eval run [--questions eval/questions.jsonl] [--index var/index]
+                   [--retrievers bm25,dense,hybrid,naive-dense-500,naive-bm25-500]
+                   [--answers] [--url http://127.0.0.1:8000] [--out eval/results]
+python -m eval tune chunks|fusion|threshold|all [--sizes 120,160,200,300,500]
+                   [--alphas 0.3,0.5,0.7] [--rrf-k 60] [--max-refused 0,0.05,0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from indexer.errors import ReportQAError
+
+from .errors import EvalError
+
+if TYPE_CHECKING:
+    from indexer.embed import Embedder
+
+DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
+T = TypeVar("T")
+
+
+def _list(kind: Callable[[str], T], what: str) -> Callable[[str], list[T]]:
+    def parse(text: str) -> list[T]:
+        try:
+            values = [kind(part) for part in text.split(",") if part.strip()]
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{what}: {exc}") from exc
+        if not values:
+            raise argparse.ArgumentTypeError(f"{what}: give at least one value")
+        return values
+
+    return parse
+
+
+def parser() -> argparse.ArgumentParser:
+    from indexer.settings import get_settings
+
+    from .retrievers import ALL
+
+    settings = get_settings()
+    top = argparse.ArgumentParser(prog="python -m eval", description=__doc__.split("\n")[0])
+    sub = top.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
+    common.add_argument("--index", type=Path, default=settings.index_dir)
+    common.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="folder of the source reports (default: the files the index manifest names, "
+        "under SOURCE_DIR)",
+    )
+    common.add_argument("--out", type=Path, default=Path("eval/results"))
+    run = sub.add_parser("run", parents=[common], help="score retrievers (and answers)")
+    run.add_argument(
+        "--retrievers", default=",".join(ALL), help=f"comma-separated, from {','.join(ALL)}"
+    )
+    run.add_argument("--answers", action="store_true", help="also score /ask answers")
+    run.add_argument(
+        "--url",
+        default=None,
+        help="score a running service (POST /search and /ask) instead of the index in-process",
+    )
+    tune = sub.add_parser("tune", parents=[common], help="window size, fusion, answer threshold")
+    tune.add_argument("study", choices=["chunks", "fusion", "threshold", "all"])
+    tune.add_argument("--sizes", type=_list(int, "--sizes"), default=[120, 160, 200, 300, 500])
+    tune.add_argument("--alphas", type=_list(float, "--alphas"), default=[0.3, 0.5, 0.7])
+    tune.add_argument("--rrf-k", type=int, default=60)
+    tune.add_argument(
+        "--max-refused",
+        type=_list(float, "--max-refused"),
+        default=[0.0, 0.05, 0.10],
+        help="shares of answerable questions the threshold may refuse",
+    )
+    return top
+
+
+def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
+    from .report import render_text, write_outputs
+    from .retrievers import parse_names
+    from .runner import RunConfig, run
+
+    cfg = RunConfig(
+        questions=args.questions,
+        index=args.index,
+        retrievers=tuple(parse_names(args.retrievers)),
+        answers=args.answers,
+        url=args.url,
+        out=args.out,
+        source=args.source,
+    )
+    summary = run(cfg, embedder)
+    print(render_text(summary))
+    for path in write_outputs(summary, cfg.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def _tune(args: argparse.Namespace, embedder: Embedder | None) -> int:
+    from indexer.settings import get_settings
+
+    from . import tune
+    from .gold import load_questions, locate_evidence
+    from .runner import index_embedder, load_sources
+
+    settings = get_settings()
+    questions = load_questions(args.questions)
+    sources = load_sources(args.index, args.source, settings)
+    spans = locate_evidence(questions, sources)
+    embedder = embedder or index_embedder(args.index, settings)
+    studies = ["chunks", "fusion", "threshold"] if args.study == "all" else [args.study]
+    args.out.mkdir(parents=True, exist_ok=True)
+    for study in studies:
+        if study == "chunks":
+            source_dir = args.source or settings.source_dir
+            data, table = tune.chunks(questions, spans, source_dir, embedder, args.sizes)
+        elif study == "fusion":
+            data, table = tune.fusion(
+                questions, spans, args.index, embedder, args.alphas, args.rrf_k
+            )
+        else:
+            data, table = tune.threshold(
+                questions, spans, args.index, embedder, settings.default_k, args.max_refused
+            )
+        path = args.out / f"tune-{study}.json"
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"## {study}\n\n{table}\n\nwrote {path}\n")
+    return 0
+
+
+def main(argv: list[str] | None = None, embedder: Embedder | None = None) -> int:
+    """Entry point; `embedder` replaces the index's model (tests). Returns the exit code."""
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args, embedder)
+        return _tune(args, embedder)
+    except (ReportQAError, EvalError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""One eval run: load the gold set and sources, run every retriever, score, return the summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from indexer.embed import Embedder, load_embedder
+from indexer.errors import IndexLoadError
+from indexer.settings import Settings, get_settings
+from indexer.store import LoadedIndex, load_index, read_manifest
+from indexer.types import Passage
+
+from .answers import Answerer, AnswerRecord, HttpAnswerer, InProcessAnswerer, score_answers
+from .errors import EvalError
+from .gold import (
+    Question,
+    Span,
+    load_questions,
+    locate_evidence,
+    sources_from_folder,
+    sources_from_index,
+)
+from .metrics import DEPTH, score_retriever
+from .retrievers import (
+    NAIVE,
+    OURS,
+    EvalRetriever,
+    HttpRetriever,
+    IndexRetriever,
+    NaiveBM25,
+    NaiveDense,
+    naive_chunks,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from service.search import Retriever
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """The arguments of `python -m eval run`."""
+
+    questions: Path
+    index: Path
+    retrievers: tuple[str, ...]
+    answers: bool = False
+    url: str | None = None
+    out: Path = Path("eval/results")
+    source: Path | None = None
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def index_embedder(index: Path, settings: Settings) -> Embedder:
+    """The embedding model (and prompts) an index was built with; settings' model otherwise."""
+    try:
+        manifest = read_manifest(index)
+    except IndexLoadError:
+        return load_embedder(
+            settings.embedding_model,
+            settings.query_prompt,
+            settings.passage_prompt,
+            batch_size=settings.encode_batch_size,
+        )
+    return load_embedder(
+        str(manifest["model"]),
+        manifest.get("query_prompt"),
+        manifest.get("passage_prompt"),
+        batch_size=settings.encode_batch_size,
+    )
+
+
+def load_sources(index: Path, source: Path | None, settings: Settings) -> dict[str, str]:
+    """Source texts: from --source, else the files the index manifest names."""
+    if source is not None:
+        return sources_from_folder(source)
+    try:
+        return sources_from_index(index, settings.source_dir)
+    except IndexLoadError as exc:
+        raise EvalError(f"{exc}; or pass --source with the report folder") from exc
+
+
+def retrieve_all(
+    retriever: EvalRetriever, questions: Sequence[Question], k: int = DEPTH
+) -> dict[str, list[Passage]]:
+    """Ranked passages of every answerable question."""
+    return {q.id: retriever.search(q, k) for q in questions if q.answerable}
+
+
+def answer_all(answerer: Answerer, questions: Sequence[Question]) -> dict[str, AnswerRecord]:
+    return {q.id: answerer.answer(q) for q in questions}
+
+
+class Session:
+    """Lazily loaded pieces shared by the retrievers of one run (and by tuning)."""
+
+    def __init__(
+        self,
+        cfg: RunConfig,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        retriever: Retriever | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.settings = settings
+        self._embedder = embedder or (retriever.embedder if retriever else None)
+        self._index: LoadedIndex | None = retriever.index if retriever else None
+        self._retriever = retriever
+        self._client = client
+        self._own_client = client is None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = index_embedder(self.cfg.index, self.settings)
+        return self._embedder
+
+    @property
+    def index(self) -> LoadedIndex:
+        if self._index is None:
+            self._index = load_index(
+                self.cfg.index, expected_model=self.embedder.name, expected_dim=self.embedder.dim
+            )
+        return self._index
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            from service.search import Retriever
+
+            self._retriever = Retriever(
+                self.index, self.embedder, cache_size=self.settings.query_cache_size
+            )
+        return self._retriever
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            import httpx
+
+            if not self.cfg.url:
+                raise EvalError("no --url given")
+            self._client = httpx.Client(base_url=self.cfg.url.rstrip("/"), timeout=120.0)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None and self._own_client:
+            self._client.close()
+
+    def make(self, name: str, sources: dict[str, str]) -> EvalRetriever:
+        if name in OURS:
+            if self.cfg.url:
+                return HttpRetriever(self.client, name)
+            return IndexRetriever(self.retriever, name)
+        chunks = naive_chunks(sources)
+        if name == NAIVE[0]:
+            return NaiveDense(chunks, self.embedder)
+        return NaiveBM25(chunks)
+
+    def answerer(self) -> Answerer:
+        k = self.settings.default_k
+        if self.cfg.url:
+            return HttpAnswerer(self.client, k)
+        from service.ask import Asker
+
+        return InProcessAnswerer(Asker(self.retriever, self.settings.answer_min_score), k)
+
+
+def run(
+    cfg: RunConfig,
+    embedder: Embedder | None = None,
+    retriever: Retriever | None = None,
+    client: httpx.Client | None = None,
+) -> dict[str, Any]:
+    """Score the retrievers (and the answers) of cfg on its gold set.
+
+    Args:
+        cfg: the command-line arguments.
+        embedder: use this embedder instead of loading the index's model.
+        retriever: use this loaded Retriever instead of loading cfg.index.
+        client: send --url requests through this client (e.g. a TestClient).
+
+    Returns:
+        The summary.json object.
+
+    Raises:
+        ReportQAError: bad questions, sources, index, model or service.
+    """
+    settings = get_settings()
+    questions = load_questions(cfg.questions)
+    sources = load_sources(cfg.index, cfg.source, settings)
+    spans: dict[str, list[Span]] = locate_evidence(questions, sources)
+    session = Session(cfg, settings, embedder, retriever, client)
+    summary: dict[str, Any] = {
+        "questions": len(questions),
+        "answerable": sum(q.answerable for q in questions),
+        "retrievers": {},
+    }
+    try:
+        for name in cfg.retrievers:
+            t0 = time.perf_counter()
+            results = retrieve_all(session.make(name, sources), questions)
+            summary["retrievers"][name] = score_retriever(questions, results, spans)
+            log(f"{name}: scored in {time.perf_counter() - t0:.1f}s")
+        if cfg.answers:
+            t0 = time.perf_counter()
+            records = answer_all(session.answerer(), questions)
+            summary["answers"] = score_answers(questions, records, spans)
+            log(f"answers: scored in {time.perf_counter() - t0:.1f}s")
+    finally:
+        session.close()
+    return summary

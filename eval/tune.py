@@ -1,0 +1,245 @@
+"""Tuning studies behind the defaults: passage window size, fusion method, answer threshold.
+
+`python -m eval tune chunks|fusion|threshold|all` prints Markdown tables and writes
+tune-<study>.json into --out. Each study reuses the gold set and the relevance rule of
+`python -m eval run`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.build import build
+from indexer.embed import Embedder
+from indexer.store import load_index
+
+from .answers import AnswerRecord, score_answers
+from .gold import Question, Span
+from .metrics import CHARS, score_retriever
+from .report import md_table
+from .retrievers import IndexRetriever
+from .runner import answer_all, log, retrieve_all
+
+SIZES = (120, 160, 200, 300, 500)
+ALPHAS = (0.3, 0.5, 0.7)
+STUDY_METRICS = ("recall@1", "recall@5", "mrr@10")
+
+
+def _brief(scores: dict[str, Any]) -> dict[str, Any]:
+    """recall@1, recall@5, MRR@10 and mean chars, overall and by language."""
+    keep = (*STUDY_METRICS, CHARS)
+    return {
+        **{m: scores[m] for m in keep},
+        "by_lang": {lang: {m: s[m] for m in keep} for lang, s in scores["by_lang"].items()},
+    }
+
+
+def _row(label: Sequence[str], s: dict[str, Any]) -> list[str]:
+    cells = [*label, *(f"{s[m]:.3f}" for m in STUDY_METRICS), f"{s[CHARS]:.0f}"]
+    for lang in ("zh", "en"):
+        part = s["by_lang"].get(lang)
+        cells += [f"{part[m]:.3f}" for m in STUDY_METRICS] if part else ["-"] * 3
+    return cells
+
+
+def _header(label: Sequence[str]) -> list[str]:
+    names = ["R@1", "R@5", "MRR@10"]
+    return [*label, *names, "chars", *(f"{n} zh" for n in names), *(f"{n} en" for n in names)]
+
+
+def chunks(
+    questions: Sequence[Question],
+    spans: dict[str, list[Span]],
+    source_dir: Path,
+    embedder: Embedder,
+    sizes: Sequence[int] = SIZES,
+    modes: Sequence[str] = ("hybrid", "dense", "bm25"),
+) -> tuple[dict[str, Any], str]:
+    """Build a throw-away index per window size and score each mode on it."""
+    from service.search import Retriever
+
+    results: dict[str, Any] = {}
+    body = []
+    with tempfile.TemporaryDirectory(prefix="eval-chunks-") as tmp:
+        for size in sizes:
+            out = Path(tmp) / f"idx-{size}"
+            built = build(source_dir, out, embedder, chunk_size=size, progress=False)
+            retriever = Retriever(load_index(out), embedder)
+            entry: dict[str, Any] = {"passages": built.passages}
+            for mode in modes:
+                ranked = retrieve_all(IndexRetriever(retriever, mode), questions)
+                entry[mode] = _brief(score_retriever(questions, ranked, spans))
+                body.append(_row([str(size), mode], entry[mode]))
+            results[str(size)] = entry
+            log(f"chunk size {size}: {built.passages} passages scored")
+    table = md_table(_header(["window", "mode"]), body)
+    return {"sizes": results}, table
+
+
+def fusion(
+    questions: Sequence[Question],
+    spans: dict[str, list[Span]],
+    index_dir: Path,
+    embedder: Embedder,
+    alphas: Sequence[float] = ALPHAS,
+    rrf_k: int = 60,
+) -> tuple[dict[str, Any], str]:
+    """Hybrid mode with RRF against weighted min-max fusion at several alphas."""
+    from service.search import FusionConfig, Retriever
+
+    index = load_index(index_dir)
+    configs = {f"rrf k={rrf_k}": FusionConfig("rrf", rrf_k=rrf_k)}
+    configs.update({f"weighted alpha={a}": FusionConfig("weighted", alpha=a) for a in alphas})
+    shared = None
+    results: dict[str, Any] = {}
+    body = []
+    for label, cfg in configs.items():
+        retriever = Retriever(index, embedder, cfg)
+        if shared is not None:  # query vectors are the same for every fusion
+            retriever.cache = shared
+        shared = retriever.cache
+        ranked = retrieve_all(IndexRetriever(retriever, "hybrid"), questions)
+        results[label] = _brief(score_retriever(questions, ranked, spans))
+        body.append(_row([label], results[label]))
+    return {"configs": results}, md_table(_header(["fusion"]), body)
+
+
+def at_threshold(record: AnswerRecord, threshold: float) -> AnswerRecord:
+    """The answer the Asker gives when min_score is threshold (from a min_score=0 answer)."""
+    score = record.evidence_score or 0.0
+    if record.answerable and score >= threshold:
+        return record
+    return replace(record, text=None, answerable=False, cited=())
+
+
+def _refusal_stats(scores: np.ndarray, unanswerable: np.ndarray, t: float) -> dict[str, float]:
+    refused = scores < t
+    tp = int(np.sum(refused & unanswerable))
+    precision = tp / int(refused.sum()) if refused.any() else 0.0
+    recall = tp / int(unanswerable.sum()) if unanswerable.any() else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    answerable_refused = int(np.sum(refused & ~unanswerable))
+    return {
+        "threshold": t,
+        "refusal_precision": precision,
+        "refusal_recall": recall,
+        "refusal_f1": f1,
+        "answerable_refused": answerable_refused,
+        "answerable_refused_share": answerable_refused / max(1, int((~unanswerable).sum())),
+    }
+
+
+def choose_threshold(
+    scores: np.ndarray, unanswerable: np.ndarray, max_refused: float
+) -> dict[str, float]:
+    """The threshold with the best refusal F1 among those refusing at most max_refused of the
+    answerable questions; candidates are midpoints between neighbouring scores."""
+    distinct = np.unique(scores)
+    candidates = [float(distinct[0]) - 0.01]
+    candidates += [float(a + b) / 2 for a, b in itertools.pairwise(distinct)]
+    candidates.append(float(distinct[-1]) + 0.01)
+    best: dict[str, float] | None = None
+    best_key: tuple[float, ...] = ()
+    for t in candidates:
+        stats = _refusal_stats(scores, unanswerable, round(t, 3))
+        if stats["answerable_refused_share"] > max_refused:
+            continue
+        # Best F1; then fewer answerable questions refused; then the lower threshold.
+        key = (stats["refusal_f1"], -stats["answerable_refused"], -stats["threshold"])
+        if best is None or key > best_key:
+            best, best_key = stats, key
+    return best or _refusal_stats(scores, unanswerable, candidates[0])
+
+
+def _spread(values: np.ndarray) -> dict[str, float]:
+    if values.size == 0:
+        return {"n": 0}
+    return {
+        "n": int(values.size),
+        "min": float(values.min()),
+        "p10": float(np.percentile(values, 10)),
+        "median": float(np.median(values)),
+        "p90": float(np.percentile(values, 90)),
+        "max": float(values.max()),
+    }
+
+
+def threshold(
+    questions: Sequence[Question],
+    spans: dict[str, list[Span]],
+    index_dir: Path,
+    embedder: Embedder,
+    k: int = 5,
+    max_refused: Sequence[float] = (0.0, 0.05, 0.10),
+) -> tuple[dict[str, Any], str]:
+    """Evidence scores of extractive answers (min_score=0) and the refusal threshold they imply."""
+    from service.answer import DEFAULT_MIN_SCORE
+    from service.ask import Asker
+    from service.search import Retriever
+
+    from .answers import InProcessAnswerer
+
+    asker = Asker(Retriever(load_index(index_dir), embedder), min_score=0.0)
+    records = answer_all(InProcessAnswerer(asker, k), questions)
+    scores = np.array([records[q.id].evidence_score or 0.0 for q in questions])
+    unanswerable = np.array([not q.answerable for q in questions])
+    langs = np.array([q.lang for q in questions])
+    spread = {
+        "answerable": _spread(scores[~unanswerable]),
+        "unanswerable": _spread(scores[unanswerable]),
+        **{
+            f"{group} {lang}": _spread(scores[mask & (langs == lang)])
+            for lang in ("zh", "en")
+            for group, mask in (("answerable", ~unanswerable), ("unanswerable", unanswerable))
+        },
+    }
+    choices: list[dict[str, Any]] = []
+    for budget in max_refused:
+        stats = choose_threshold(scores, unanswerable, budget)
+        at = {qid: at_threshold(r, stats["threshold"]) for qid, r in records.items()}
+        choices.append({"max_refused": budget, **stats, **score_answers(questions, at, spans)})
+    current = {qid: at_threshold(r, DEFAULT_MIN_SCORE) for qid, r in records.items()}
+    current_stats: dict[str, Any] = {
+        "max_refused": None,
+        **_refusal_stats(scores, unanswerable, DEFAULT_MIN_SCORE),
+        **score_answers(questions, current, spans),
+    }
+    dist_table = md_table(
+        ["group", "n", "min", "p10", "median", "p90", "max"],
+        [
+            [g, str(s["n"]), *(f"{s[m]:.3f}" for m in ("min", "p10", "median", "p90", "max"))]
+            for g, s in spread.items()
+            if s["n"]
+        ],
+    )
+    cols = [
+        "threshold",
+        "answerable_refused",
+        "refusal_precision",
+        "refusal_recall",
+        "refusal_f1",
+        "answer_contains",
+        "citation_hit",
+    ]
+    body = [
+        [
+            "current" if c["max_refused"] is None else f"<= {c['max_refused']:.0%} refused",
+            *(str(c[m]) if m == "answerable_refused" else f"{c[m]:.3f}" for m in cols),
+        ]
+        for c in [*choices, current_stats]
+    ]
+    table = dist_table + "\n\n" + md_table(["choice", *cols], body)
+    data = {
+        "scores": {q.id: float(records[q.id].evidence_score or 0.0) for q in questions},
+        "distribution": spread,
+        "choices": choices,
+        "current": current_stats,
+    }
+    return data, table
