@@ -1,15 +1,29 @@
-"""Questions in, answers with citations out: retrieval, then an answer backend. No HTTP here."""
+"""Questions in, answers with citations out: retrieval, then an answer backend. No HTTP here.
+
+With a generator (service/generate.py) the answer is written by a language model from the
+retrieved passages and checked (service/grounding.py); any failure of the model gives the
+composed answer instead, with backend "extractive" and a warning. When a stream fails midway,
+the deltas already sent were the model's and the done event carries the composed answer: a
+client shows the done event's text.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 
 from .answer import DEFAULT_MIN_SCORE, Answer, Citation, compose
+from .generate import GenerationError, Generator, call_within, iterate_within
+from .grounding import check
 from .lang import detect_lang
 from .search import Retriever, SearchResult
+
+log = logging.getLogger(__name__)
 
 # Streaming the composed answer: the size of each delta, in characters.
 DELTA_CHARS = 16
@@ -34,11 +48,22 @@ Event = CitationsEvent | DeltaEvent | DoneEvent
 
 
 class Asker:
-    """Answer questions over a Retriever with the composed (extractive) answer."""
+    """Answer questions over a Retriever: composed answers, or generated ones with a generator."""
 
-    def __init__(self, retriever: Retriever, min_score: float | None = None) -> None:
+    def __init__(
+        self,
+        retriever: Retriever,
+        min_score: float | None = None,
+        generator: Generator | None = None,
+    ) -> None:
+        """Args:
+        retriever: finds the passages.
+        min_score: "not in the report" threshold of the composed answer; None = calibrated.
+        generator: writes answers from the passages; None = composed (extractive) answers.
+        """
         self.retriever = retriever
         self.min_score = DEFAULT_MIN_SCORE if min_score is None else min_score
+        self.generator = generator
 
     def retrieve(
         self,
@@ -76,7 +101,10 @@ class Asker:
         section: str | None = None,
         generate: bool = True,
     ) -> Answer:
-        """Retrieve, then compose an answer (or only the citations when generate is False)."""
+        """Retrieve, then answer (or only the citations when generate is False).
+
+        Never raises for a failing generator: the composed answer comes back with a warning.
+        """
         result = self.retrieve(question, k, mode, doc_id, section)
         answer = self.extractive(question, result)
         if not generate:
@@ -88,7 +116,35 @@ class Asker:
                 lang=answer.lang,
                 evidence_score=answer.evidence_score,
             )
-        return answer
+        generator = self.generator
+        if generator is None or not answer.citations:
+            return answer
+        citations = _plain(answer.citations)
+        try:
+            text = call_within(
+                lambda: generator.generate(question, citations, answer.lang), generator.timeout_s
+            )
+            return self._checked(text, citations, answer, generator)
+        except Exception as exc:
+            return _fallback(answer, generator, exc)
+
+    def _checked(
+        self, text: str, citations: list[Citation], composed: Answer, generator: Generator
+    ) -> Answer:
+        """The generated text after the grounding checks, as an Answer."""
+        checked = check(text, len(citations))
+        if not checked.text:
+            raise GenerationError("empty reply")
+        return Answer(
+            checked.text,
+            checked.answerable,
+            citations,
+            backend=generator.name,
+            grounded=checked.grounded,
+            lang=composed.lang,
+            evidence_score=composed.evidence_score,
+            extra={"removed_markers": list(checked.removed)} if checked.removed else {},
+        )
 
     def stream(
         self,
@@ -99,10 +155,56 @@ class Asker:
         section: str | None = None,
         generate: bool = True,
     ) -> Iterator[Event]:
-        """Citations first, then the answer text in deltas, then the final answer."""
-        answer = self.ask(question, k, mode, doc_id, section, generate)
+        """Citations first, then the answer text in deltas, then the final answer.
+
+        With a generator the deltas are the model's chunks as they arrive; if the model fails
+        midway the done event carries the composed answer with a warning, whose text differs
+        from the deltas already sent.
+        """
+        generator = self.generator
+        if generate and generator is not None:
+            result = self.retrieve(question, k, mode, doc_id, section)
+            composed = self.extractive(question, result)
+            if composed.citations:
+                yield from self._generated_stream(question, composed, generator)
+                return
+            answer = composed
+        else:
+            answer = self.ask(question, k, mode, doc_id, section, generate)
         yield CitationsEvent(answer.citations)
         text = answer.text or ""
         for i in range(0, len(text), DELTA_CHARS):
             yield DeltaEvent(text[i : i + DELTA_CHARS])
         yield DoneEvent(answer)
+
+    def _generated_stream(
+        self, question: str, composed: Answer, generator: Generator
+    ) -> Iterator[Event]:
+        citations = _plain(composed.citations)
+        yield CitationsEvent(citations)
+        parts: list[str] = []
+        try:
+            chunks = iterate_within(
+                lambda: generator.stream(question, citations, composed.lang), generator.timeout_s
+            )
+            with closing(chunks):
+                for chunk in chunks:
+                    parts.append(chunk)
+                    yield DeltaEvent(chunk)
+            answer = self._checked("".join(parts), citations, composed, generator)
+        except Exception as exc:
+            answer = _fallback(composed, generator, exc)
+        yield DoneEvent(answer)
+
+
+def _plain(citations: list[Citation]) -> list[Citation]:
+    """The citations without the composed answer's highlights (they mark its quotes)."""
+    return [Citation(c.n, c.hit) for c in citations]
+
+
+def _fallback(composed: Answer, generator: Generator, exc: Exception) -> Answer:
+    """The composed answer, with a warning saying what failed."""
+    reason = str(exc) if isinstance(exc, GenerationError) else f"{type(exc).__name__}: {exc}"
+    log.warning("%s backend failed: %s", generator.name, reason)
+    warning = f"{generator.name} backend failed ({reason}); showing the composed answer"
+    return dataclasses.replace(composed, backend="extractive", warning=warning)
