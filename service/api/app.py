@@ -1,0 +1,120 @@
+"""The FastAPI application: a thin HTTP adapter over the retrieval core."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.middleware.cors import CORSMiddleware
+
+from indexer.settings import Settings, get_settings
+from service.ask import Asker
+from service.search import Retriever
+
+from . import errors, widget
+from .limits import BodyLimit
+from .observability import Observability
+from .routes import browse, health, search
+from .state import AppState, configure_threads
+
+log = logging.getLogger("service.api")
+
+# Requests are small JSON objects; anything larger is refused with 413 before parsing.
+MAX_BODY_BYTES = 64 * 1024
+
+DESCRIPTION = """\
+Semantic search and cited question answering over government work reports, offline.
+
+Every error is `{"error": {"code", "message"}}`; the message says what to change.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    retriever: Retriever | None = None,
+    asker: Asker | None = None,
+) -> FastAPI:
+    """Build the app.
+
+    Args:
+        settings: configuration; read from the environment when None.
+        retriever: serve this retriever instead of loading Settings.index_dir at start-up.
+        asker: answer with this asker (default: an Asker over the retriever).
+
+    Returns:
+        The app. Without a retriever it loads the index and the model once, at start-up;
+        if that fails it still starts and answers 503 with the reason until restarted.
+    """
+    settings = settings or get_settings()
+    state = AppState(settings)
+    if retriever is None and asker is not None:
+        retriever = asker.retriever
+    if retriever is not None:
+        state.attach(retriever, asker)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if state.retriever is None:
+            await anyio.to_thread.run_sync(state.load)
+        configure_threads(state.threads)
+        await anyio.to_thread.run_sync(state.warm_up)
+        yield
+
+    app = FastAPI(
+        title="Report QA",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.api = state
+    errors.install(app, settings, MAX_BODY_BYTES)
+    app.include_router(search.router)
+    app.include_router(browse.router)
+    app.include_router(health.router)
+    app.include_router(widget.router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Server-Timing"],
+        )
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    # Added last, so outermost: every request is counted and logged, preflights included.
+    app.add_middleware(Observability, metrics=state.metrics)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = document_limits(schema, settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def document_limits(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Write the configured limits (question length, k) into the request schemas."""
+    models = schema.get("components", {}).get("schemas", {})
+    for name, text in (("SearchRequest", "query"), ("AskRequest", "question")):
+        props = models.get(name, {}).get("properties", {})
+        if text in props:
+            props[text]["maxLength"] = settings.max_question_chars
+        k = props.get("k")
+        if k is not None:
+            k["default"] = settings.default_k
+            for branch in k.get("anyOf", [k]):
+                if branch.get("type") == "integer":
+                    branch["maximum"] = settings.max_k
+    return schema

@@ -1,0 +1,188 @@
+"""The one place where errors become HTTP responses: {"error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from indexer.errors import (
+    IndexLoadError,
+    InvalidQueryError,
+    ModelError,
+    NotFoundError,
+    ReportQAError,
+    SourceError,
+)
+from indexer.settings import Settings
+from service.generate import GenerationError
+from service.search import MODES
+
+log = logging.getLogger("service.api")
+
+# Domain error -> HTTP status. Load-time errors (index, model, source) mean "not ready".
+STATUS: dict[type[ReportQAError], int] = {
+    InvalidQueryError: 422,
+    NotFoundError: 404,
+    IndexLoadError: 503,
+    ModelError: 503,
+    SourceError: 503,
+    GenerationError: 503,
+}
+# Fields whose bad values are a bad query (code invalid_query) rather than a bad request.
+QUERY_FIELDS = {"query", "question", "k", "mode", "context"}
+
+
+def status_of(exc: ReportQAError) -> int:
+    """The HTTP status of a domain error (500 for one this table does not know: a bug)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The error body every failure uses."""
+    # Messages may echo user input: keep them encodable whatever was sent.
+    safe = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return JSONResponse(
+        {"error": {"code": code, "message": safe}}, status_code=status, headers=headers
+    )
+
+
+def internal_error() -> JSONResponse:
+    """The last resort for an exception no handler mapped (a bug: the log has the traceback)."""
+    return error_response(
+        500, "internal", "the server failed on this request; the log has the details"
+    )
+
+
+def too_large(max_bytes: int) -> JSONResponse:
+    """413 for a request body over the limit."""
+    return error_response(
+        413,
+        "body_too_large",
+        f"the request body is over {max_bytes} bytes: send a short JSON object",
+    )
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    """`k` for ("body", "k"), `body` for the body itself, `context` for ("query", "context")."""
+    parts = [str(p) for p in loc[1:]] if len(loc) > 1 else [str(p) for p in loc]
+    return ".".join(parts) or "body"
+
+
+def _example(path: str) -> str:
+    if path.startswith("/ask"):
+        return '{"question": "2017年上海市生产总值增长多少？"}'
+    return '{"query": "2017年上海市生产总值增长多少？"}'
+
+
+def describe(error: dict[str, Any], path: str, settings: Settings) -> tuple[str, str]:
+    """(code, message) for one pydantic error, saying what to change."""
+    kind = error.get("type", "")
+    loc = tuple(error.get("loc", ()))
+    field = _field(loc)
+    value = error.get("input")
+    if kind == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+        where = loc[1] if len(loc) > 1 else "?"
+        return "malformed_json", (
+            f"the request body is not valid JSON ({reason} at character {where}): "
+            f"send a JSON object such as {_example(path)}"
+        )
+    if field == "body" or loc == ("body",):
+        if kind == "missing":
+            return "invalid_request", (
+                f"the request body is missing: send a JSON object such as {_example(path)} "
+                "with Content-Type: application/json"
+            )
+        return "invalid_request", (
+            "the request body must be a JSON object such as "
+            f"{_example(path)}, sent with Content-Type: application/json"
+        )
+    if kind == "missing":
+        return "invalid_request", f"{field} is required: send e.g. {_example(path)}"
+    if kind == "extra_forbidden":
+        return "invalid_request", (
+            f"unknown field {field!r}: remove it (see the request schema at /docs)"
+        )
+    if kind in ("string_unicode", "invalid_text"):
+        return "invalid_query" if field in QUERY_FIELDS else "invalid_request", (
+            f"{field} holds characters that are not valid Unicode (lone surrogates): "
+            "send UTF-8 text"
+        )
+    if field in ("query", "question"):
+        if kind in ("string_too_short", "string_pattern_mismatch"):
+            return "invalid_query", f"the {field} is empty: type a question or a section reference"
+        if kind == "string_type":
+            return "invalid_query", f"the {field} must be a string, e.g. {_example(path)}"
+    if field == "k":
+        return (
+            "invalid_query",
+            f"k must be an integer between 1 and {settings.max_k}, got {value!r}",
+        )
+    if field == "context":
+        return "invalid_query", f"context must be an integer between 0 and 20, got {value!r}"
+    if field == "mode":
+        return "invalid_query", f"unknown mode {value!r}: use one of {', '.join(MODES)}"
+    if field in ("generate", "stream"):
+        return "invalid_request", f"{field} must be true or false, got {value!r}"
+    if field in ("doc_id", "section"):
+        return "invalid_request", f"{field} must be a string or null, got {value!r}"
+    return "invalid_request", f"{field}: {error.get('msg', 'invalid value')}"
+
+
+def install(app: FastAPI, settings: Settings, max_body_bytes: int) -> None:
+    """Register the handlers that turn every failure into the error body."""
+
+    @app.exception_handler(ReportQAError)
+    async def domain_error(request: Request, exc: ReportQAError) -> JSONResponse:
+        status = status_of(exc)
+        if status >= 500 and status != 503:
+            log.error("unmapped domain error on %s", request.url.path, exc_info=exc)
+        return error_response(status, exc.code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        described = [describe(e, request.url.path, settings) for e in errors] or [
+            ("invalid_request", "the request is invalid: see /docs")
+        ]
+        code = described[0][0]
+        message = "; ".join(dict.fromkeys(m for _, m in described))
+        return error_response(422, code, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        method, path = request.method, request.url.path
+        if exc.status_code == 404:
+            return error_response(
+                404, "not_found", f"no route {method} {path}: see /docs for the API"
+            )
+        if exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow", "")
+            return error_response(
+                405,
+                "method_not_allowed",
+                f"{path} does not accept {method}: use {allowed or 'another method'} (see /docs)",
+                headers=exc.headers,
+            )
+        if exc.status_code == 400:
+            # FastAPI's only 400 is a body it could not parse (bad UTF-8): a malformed body.
+            return error_response(
+                422,
+                "malformed_json",
+                f"the request body cannot be read as UTF-8 JSON: send a JSON object such as "
+                f"{_example(path)}",
+            )
+        if exc.status_code == 413:
+            return too_large(max_body_bytes)
+        return error_response(exc.status_code, "http_error", str(exc.detail), headers=exc.headers)

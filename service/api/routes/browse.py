@@ -1,0 +1,101 @@
+"""Look things up by id: passages with context, sections, documents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from indexer.errors import NotFoundError
+
+from ..deps import Loaded, LoadedDep
+from ..schemas import (
+    ContextResponse,
+    DocumentOut,
+    DocumentsResponse,
+    PassageOut,
+    SectionResponse,
+    SectionsResponse,
+    SectionSummary,
+)
+from .common import errors
+
+router = APIRouter(tags=["browse"])
+
+MAX_CONTEXT = 20
+DocFilter = Annotated[
+    str | None, Query(description="Only this document (default: the first that has it).")
+]
+
+
+def _check_doc(api: Loaded, doc_id: str | None) -> None:
+    if doc_id is not None and api.retriever.index.document(doc_id) is None:
+        known = ", ".join(d.doc_id for d in api.retriever.index.documents)
+        raise NotFoundError(f"no document {doc_id!r}: known documents are {known} (GET /documents)")
+
+
+@router.get(
+    "/passages/{passage_id}", response_model=ContextResponse, responses=errors(404, 422, 503)
+)
+async def passage(
+    passage_id: Annotated[str, Path(description="A passage id from /search or /ask.")],
+    api: LoadedDep,
+    context: Annotated[
+        int, Query(ge=0, le=MAX_CONTEXT, description="Neighbours of the same section per side.")
+    ] = 0,
+) -> ContextResponse:
+    """A passage and up to `context` neighbouring passages of the same section on each side."""
+    p, before, after = api.retriever.context(passage_id, context)
+    return ContextResponse(
+        passage=PassageOut.of(p, api.titles),
+        before=[PassageOut.of(b, api.titles) for b in before],
+        after=[PassageOut.of(a, api.titles) for a in after],
+    )
+
+
+@router.get("/sections", response_model=SectionsResponse, responses=errors(404, 422, 503))
+async def sections(api: LoadedDep, doc_id: DocFilter = None) -> SectionsResponse:
+    """Every numbered part and section, in document order, with its passage count."""
+    _check_doc(api, doc_id)
+    return SectionsResponse(
+        sections=[
+            SectionSummary.of(s)
+            for s in api.retriever.index.sections
+            if doc_id is None or s.doc_id == doc_id
+        ]
+    )
+
+
+@router.get("/sections/{ref}", response_model=SectionResponse, responses=errors(404, 422, 503))
+async def section(
+    ref: Annotated[str, Path(description="A section reference: 三 (a part) or 三（四）.")],
+    api: LoadedDep,
+    doc_id: DocFilter = None,
+) -> SectionResponse:
+    """One section: its reference, title, heading path, source span and passages."""
+    s = api.retriever.section(ref, doc_id)
+    return SectionResponse(
+        ref=s.ref,
+        title=s.title,
+        heading_path=list(s.heading_path),
+        doc_id=s.doc_id,
+        start=s.start,
+        end=s.end,
+        passages=[PassageOut.of(api.retriever.passage(pid), api.titles) for pid in s.passage_ids],
+    )
+
+
+@router.get("/documents", response_model=DocumentsResponse, responses=errors(503))
+async def documents(api: LoadedDep) -> DocumentsResponse:
+    """The indexed documents with their metadata (title, date, venue, speaker, counts...)."""
+    return DocumentsResponse(documents=[DocumentOut.of(d) for d in api.retriever.index.documents])
+
+
+@router.get("/documents/{doc_id}", response_model=DocumentOut, responses=errors(404, 503))
+async def document(doc_id: str, api: LoadedDep) -> DocumentOut:
+    """One document's metadata."""
+    _check_doc(api, doc_id)
+    found = api.retriever.index.document(doc_id)
+    if found is None:  # _check_doc raised already; this narrows the type
+        raise NotFoundError(f"no document {doc_id!r}")
+    return DocumentOut.of(found)

@@ -1,0 +1,180 @@
+"""POST /search and POST /ask (JSON or an event stream)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from indexer.errors import ReportQAError
+from service.ask import CitationsEvent, DeltaEvent, DoneEvent, Event
+from service.lang import detect_lang
+
+from ..deps import Loaded, LoadedDep, check_k, check_text
+from ..errors import status_of
+from ..observability import record_timings
+from ..schemas import (
+    AskRequest,
+    AskResponse,
+    CitationOut,
+    SearchHit,
+    SearchRequest,
+    SearchResponse,
+)
+from .common import errors
+
+log = logging.getLogger("service.api")
+router = APIRouter(tags=["search"])
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 1)
+
+
+@router.post("/search", response_model=SearchResponse, responses=errors(413, 404, 422, 503))
+async def search(body: SearchRequest, request: Request, api: LoadedDep) -> SearchResponse:
+    """Rank passages for a query (hybrid, dense or BM25), optionally within a document or section.
+
+    A query that is a passage id or names a section (三（四）讲了什么, 第三部分第四节) resolves to
+    that passage or section directly.
+    """
+    t0 = time.perf_counter()
+    query = check_text(body.query, "query", api.settings)
+    k = check_k(body.k, api.settings)
+    result = await api.state.run(
+        api.retriever.search, query, k, body.mode, body.doc_id, body.section
+    )
+    record_timings(
+        request.state, {"search" if n == "total_ms" else n: v for n, v in result.timings.items()}
+    )
+    return SearchResponse(
+        query=query,
+        mode=body.mode,
+        lang="en" if detect_lang(query) == "en" else "zh",
+        resolved=result.resolved,
+        section=result.section,
+        results=[SearchHit.of_hit(h, api.titles) for h in result.hits],
+        took_ms=_ms(t0),
+    )
+
+
+def _event(name: str, content: dict[str, Any]) -> dict[str, Any]:
+    """The schema of one server-sent event whose data is JSON matching `content`."""
+    return {
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"const": name},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": content,
+            },
+        },
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+# With stream: true. In OpenAPI 3.1 an event stream's `schema` describes each event.
+STREAM_DOC = {
+    "text/event-stream": {
+        "schema": {
+            "oneOf": [
+                _event("citations", {"type": "array", "items": _ref("CitationOut")}),
+                _event(
+                    "delta",
+                    {
+                        "type": "object",
+                        "required": ["text"],
+                        "properties": {"text": {"type": "string"}},
+                    },
+                ),
+                _event("done", _ref("AskResponse")),
+                _event("error", _ref("ErrorResponse")),
+            ]
+        },
+        "description": (
+            "With stream: true: a `citations` event (the citations list), then `delta` events "
+            '({"text": ...}, the answer in pieces), then `done` (the object a request without '
+            "streaming gets); `error` (the error body) instead if it fails midway."
+        ),
+    }
+}
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    responses={200: {"content": STREAM_DOC}, **errors(413, 404, 422, 503)},
+)
+async def ask(body: AskRequest, request: Request, api: LoadedDep) -> Any:
+    """Answer a question with quotes from the report and numbered citations.
+
+    `generate: false` returns the citations with a null answer; `stream: true` answers with
+    server-sent events.
+    """
+    t0 = time.perf_counter()
+    question = check_text(body.question, "question", api.settings)
+    k = check_k(body.k, api.settings)
+    args = (question, k, body.mode, body.doc_id, body.section, body.generate)
+    if body.stream:
+        return await _stream(api, question, args, t0)
+    answer = await api.state.run(api.asker.ask, *args)
+    record_timings(request.state, {"ask": (time.perf_counter() - t0) * 1000})
+    return JSONResponse(AskResponse.of(question, answer, api.titles, _ms(t0)).body())
+
+
+def _sse(event: str, data: Any) -> ServerSentEvent:
+    return ServerSentEvent(data=json.dumps(data, ensure_ascii=False), event=event)
+
+
+def _serialize(event: Event, question: str, titles: dict[str, str], t0: float) -> ServerSentEvent:
+    if isinstance(event, CitationsEvent):
+        cites = [
+            CitationOut.of_citation(c, titles).model_dump(mode="json") for c in event.citations
+        ]
+        return _sse("citations", cites)
+    if isinstance(event, DeltaEvent):
+        return _sse("delta", {"text": event.text})
+    if isinstance(event, DoneEvent):
+        return _sse("done", AskResponse.of(question, event.answer, titles, _ms(t0)).body())
+    raise TypeError(f"Asker.stream yielded an unknown event {event!r}")
+
+
+async def _stream(
+    api: Loaded, question: str, args: tuple[Any, ...], t0: float
+) -> EventSourceResponse:
+    events: Iterator[Event] = api.asker.stream(*args)
+    # Retrieval runs before the first event: its errors still get their own status code.
+    first = await api.state.run(next, events, None)
+
+    async def body() -> AsyncIterator[ServerSentEvent]:
+        event = first
+        try:
+            while event is not None:
+                yield _serialize(event, question, api.titles, t0)
+                # Not bounded by the CPU slots: a backend may wait here on the network.
+                event = await anyio.to_thread.run_sync(next, events, None)
+        except ReportQAError as exc:
+            if status_of(exc) >= 500 and status_of(exc) != 503:
+                log.error("stream failed", exc_info=exc)
+            yield _sse("error", {"error": {"code": exc.code, "message": str(exc)}})
+        except Exception:
+            log.exception("stream failed")
+            yield _sse("error", {"error": {"code": "internal", "message": "the answer failed"}})
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+
+    return EventSourceResponse(body())

@@ -1,0 +1,150 @@
+"""What the app holds: settings, the loaded index behind a Retriever and an Asker, or why not."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
+
+import anyio.to_thread
+
+from indexer.errors import IndexLoadError, ModelError, ReportQAError
+from indexer.settings import Settings
+from indexer.store import FIX
+from service.ask import Asker
+from service.generate import make_generator
+from service.search import Retriever
+
+from .observability import Metrics
+
+log = logging.getLogger("service.api")
+
+# Loads jieba's dictionary and the model's kernels at start-up instead of on a user's query.
+WARM_UP_QUERY = "政府工作报告的主要任务"
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def thread_count(configured: int) -> int:
+    """Threads for PyTorch and FAISS: the configured number, or every CPU when 0."""
+    return configured or os.cpu_count() or 1
+
+
+def configure_threads(n: int) -> None:
+    """Give FAISS and PyTorch the same n threads so they do not oversubscribe the CPUs."""
+    import faiss
+
+    faiss.omp_set_num_threads(n)
+    if "torch" in sys.modules:  # only a real embedder imports torch; a fake one does not
+        import torch
+
+        torch.set_num_threads(n)
+
+
+def load(settings: Settings) -> tuple[Retriever, Asker]:
+    """Load the index and the embedding model named by the settings (slow: seconds)."""
+    from indexer.embed import load_embedder
+    from indexer.store import load_index
+
+    index = load_index(
+        settings.index_dir,
+        expected_model=settings.embedding_model,
+        source_dir=settings.source_dir,
+        ef_search=settings.hnsw_ef_search,
+    )
+    embedder = load_embedder(
+        settings.embedding_model,
+        settings.query_prompt,
+        settings.passage_prompt,
+        batch_size=settings.encode_batch_size,
+    )
+    if embedder.dim != index.dim:
+        raise ModelError(
+            f"the index at {settings.index_dir} holds {index.dim}-dimensional vectors but "
+            f"{settings.embedding_model} gives {embedder.dim}: {FIX}"
+        )
+    retriever = Retriever(index, embedder, cache_size=settings.query_cache_size)
+    return retriever, make_asker(retriever, settings)
+
+
+def make_asker(retriever: Retriever, settings: Settings) -> Asker:
+    """An Asker with the settings' threshold and answer backend (ANSWER_BACKEND)."""
+    return Asker(retriever, settings.answer_min_score, make_generator(settings))
+
+
+@dataclass
+class AppState:
+    """The service's state; `retriever` is None until an index is loaded."""
+
+    settings: Settings
+    retriever: Retriever | None = None
+    asker: Asker | None = None
+    load_error: ReportQAError | None = None
+    titles: dict[str, str] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+    threads: int = 1
+    # Bounds concurrent encode/search work to what the cores can run without fighting.
+    _cpu: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(1))
+
+    def __post_init__(self) -> None:
+        self.threads = thread_count(self.settings.torch_threads)
+        slots = max(1, (os.cpu_count() or 1) // self.threads)
+        self._cpu = threading.BoundedSemaphore(slots)
+
+    def attach(self, retriever: Retriever, asker: Asker | None = None) -> None:
+        """Serve this retriever (and asker)."""
+        self.retriever = retriever
+        self.asker = asker or make_asker(retriever, self.settings)
+        self.titles = {d.doc_id: d.title for d in retriever.index.documents}
+        self.load_error = None
+
+    def load(self) -> None:
+        """Load from the settings; on failure keep the reason for /readyz and 503s."""
+        try:
+            retriever, asker = load(self.settings)
+        except ReportQAError as exc:
+            log.error("index not loaded: %s", exc)
+            self.load_error = exc
+        except Exception as exc:  # a damaged file can fail in ways the loader does not know
+            log.exception("index not loaded")
+            self.load_error = IndexLoadError(
+                f"the index at {self.settings.index_dir} cannot be loaded "
+                f"({type(exc).__name__}: {exc}): {FIX}"
+            )
+        else:
+            self.attach(retriever, asker)
+            log.info(
+                "loaded %s: %d passages, model %s",
+                self.settings.index_dir,
+                len(retriever.passages),
+                retriever.index.model,
+            )
+
+    def warm_up(self) -> None:
+        """Run one search so the first user does not pay for lazy loading (jieba, torch)."""
+        if self.retriever is None:
+            return
+        try:
+            self.retriever.search(WARM_UP_QUERY, k=1, mode="hybrid", resolve_refs=False)
+        except Exception:  # a failed warm-up must not stop the service from starting
+            log.exception("warm-up search failed")
+
+    def unavailable(self) -> ReportQAError:
+        """The error a request gets while no index is loaded (a fresh instance each time)."""
+        if self.load_error is None:
+            return IndexLoadError(f"no index is loaded: {FIX}")
+        return type(self.load_error)(str(self.load_error))
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run CPU work (encoding, search, composing) in a worker thread, off the event loop."""
+
+        def bounded() -> T:
+            with self._cpu:
+                return fn(*args, **kwargs)
+
+        return await anyio.to_thread.run_sync(bounded)
