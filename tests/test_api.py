@@ -446,7 +446,12 @@ def test_missing_index_serves_health_docs_and_503(tmp_path: Path) -> None:
     app = create_app(settings(index_dir=tmp_path / "missing"))
     with TestClient(app) as c:
         assert c.get("/healthz").json() == {"status": "ok"}
-        assert c.get("/docs").status_code == 200
+        docs = c.get("/docs")
+        assert docs.status_code == 200
+        # Offline: Swagger UI comes from the app, not a CDN.
+        assert "/static-offline-docs/swagger-ui-bundle.js" in docs.text
+        assert "cdn.jsdelivr.net" not in docs.text
+        assert c.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
         assert c.get("/openapi.json").status_code == 200
         message = error(c.get("/readyz"), 503, "index_unavailable")
         assert message == (

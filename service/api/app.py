@@ -65,7 +65,7 @@ def create_app(
         await anyio.to_thread.run_sync(state.warm_up)
         yield
 
-    app = FastAPI(
+    app = _fastapi(
         title="Report QA",
         version="0.1.0",
         description=DESCRIPTION,
@@ -102,6 +102,16 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _fastapi(**kwargs: Any) -> FastAPI:
+    """FastAPI whose /docs and /redoc load Swagger UI and ReDoc from a package, not a CDN."""
+    try:
+        from fastapi_offline import FastAPIOffline
+    except ImportError:
+        log.warning("fastapi-offline is not installed: /docs will load Swagger UI from a CDN")
+        return FastAPI(**kwargs)
+    return FastAPIOffline(**kwargs)
 
 
 def document_limits(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
