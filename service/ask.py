@@ -19,7 +19,7 @@ import numpy as np
 
 from .answer import DEFAULT_MIN_SCORE, Answer, Citation, compose
 from .generate import GenerationError, Generator, call_within, iterate_within
-from .grounding import check
+from .grounding import check, clean_stream
 from .lang import detect_lang
 from .search import Retriever, SearchResult
 
@@ -157,9 +157,11 @@ class Asker:
     ) -> Iterator[Event]:
         """Citations first, then the answer text in deltas, then the final answer.
 
-        With a generator the deltas are the model's chunks as they arrive; if the model fails
-        midway the done event carries the composed answer with a warning, whose text differs
-        from the deltas already sent.
+        With a generator the deltas are the model's chunks as they arrive, with markers for
+        passages not supplied already removed (a possible marker is held back until complete),
+        so they join to the done event's text (up to surrounding whitespace). If the model
+        fails midway, the done event carries the composed answer with a warning, whose text
+        differs from the deltas already sent: a client shows the done event's text.
         """
         generator = self.generator
         if generate and generator is not None:
@@ -188,9 +190,9 @@ class Asker:
                 lambda: generator.stream(question, citations, composed.lang), generator.timeout_s
             )
             with closing(chunks):
-                for chunk in chunks:
-                    parts.append(chunk)
-                    yield DeltaEvent(chunk)
+                for text in clean_stream(chunks, len(citations)):
+                    parts.append(text)
+                    yield DeltaEvent(text)
             answer = self._checked("".join(parts), citations, composed, generator)
         except Exception as exc:
             answer = _fallback(composed, generator, exc)

@@ -140,6 +140,15 @@ def strip_reasoning(text: str) -> str:
 
 def without_reasoning(chunks: Iterator[str]) -> Iterator[str]:
     """The chunks with <think>…</think> blocks left out, even when a tag is split across chunks."""
+    try:
+        yield from _reasoning_filter(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # the backend's own clean-up (closing the HTTP stream, stopping generate)
+
+
+def _reasoning_filter(chunks: Iterator[str]) -> Iterator[str]:
     buf = ""
     inside = False
     for chunk in chunks:
@@ -392,8 +401,8 @@ class TransformersGenerator:
         except queue.Empty:
             raise GenerationError(timeout_reason(self.timeout_s)) from None
         finally:
-            cancel.set()  # stops generation when the consumer leaves early
-        thread.join()
+            cancel.set()  # stops generation at the next token when the consumer leaves early
+            thread.join()
         if failure:
             exc = failure[0]
             raise GenerationError(f"generation failed ({type(exc).__name__}: {exc})") from exc

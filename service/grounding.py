@@ -10,9 +10,11 @@ answerable: it cites what it found).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 _MARKER = re.compile(r"[ \t]*[\[【]\s*(\d{1,4}(?:\s*[,，、]\s*\d{1,4})*)\s*[\]】]")
+_OPENING = re.compile(r"[ \t]*[\[【][\s\d,，、]*$")  # what may still become a marker
 _SEP = re.compile(r"\s*[,，、]\s*")
 _FIRST_SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]|\.(?:\s|$)|\n|$)")
 
@@ -69,6 +71,27 @@ def clean_markers(text: str, k: int) -> tuple[str, tuple[int, ...], bool]:
         return lead + "".join(f"[{n}]" for n in valid)
 
     return _MARKER.sub(fix, text), tuple(removed), kept
+
+
+def clean_stream(chunks: Iterable[str], k: int) -> Iterator[str]:
+    """clean_markers over a stream: a possible marker is held back until it is complete.
+
+    The pieces join to clean_markers of the whole text.
+    """
+    buf = ""
+    for chunk in chunks:
+        buf += chunk
+        m = _OPENING.search(buf)
+        cut = m.start() if m else len(buf.rstrip(" \t"))
+        if cut:
+            text = clean_markers(buf[:cut], k)[0]
+            buf = buf[cut:]
+            if text:
+                yield text
+    if buf:
+        text = clean_markers(buf, k)[0]
+        if text:
+            yield text
 
 
 def is_refusal(text: str) -> bool:
