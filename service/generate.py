@@ -50,6 +50,7 @@ class Generator(Protocol):
 
 
 def timeout_reason(timeout_s: float) -> str:
+    """The warning's wording for a timeout."""
     return f"timeout after {timeout_s:g}s"
 
 

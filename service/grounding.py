@@ -100,6 +100,7 @@ def is_refusal(text: str) -> bool:
 
 
 def first_sentence(text: str) -> str:
+    """The text up to its first sentence end (。！？!? or a period before a space)."""
     m = _FIRST_SENTENCE.match(text.strip())
     return m.group() if m else ""
 
