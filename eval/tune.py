@@ -67,11 +67,15 @@ def chunks(
 
     results: dict[str, Any] = {}
     body = []
+    shared = None
     with tempfile.TemporaryDirectory(prefix="eval-chunks-") as tmp:
         for size in sizes:
             out = Path(tmp) / f"idx-{size}"
             built = build(source_dir, out, embedder, chunk_size=size, progress=False)
             retriever = Retriever(load_index(out), embedder)
+            if shared is not None:  # query vectors do not depend on the index
+                retriever.cache = shared
+            shared = retriever.cache
             entry: dict[str, Any] = {"passages": built.passages}
             for mode in modes:
                 ranked = retrieve_all(IndexRetriever(retriever, mode), questions)
