@@ -73,9 +73,7 @@ def test_mean_vectors_match_a_brute_force_mean() -> None:
 
 def test_recall_at_10_counts_the_exact_top_10_found() -> None:
     exact = np.array([list(range(12)), list(range(100, 112))])
-    approx = np.array(
-        [[0, 1, 2, 3, 4, 5, 6, 7, 50, 51, 8, 9], [100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 1, 2]]
-    )
+    approx = np.array([[0, 1, 2, 3, 4, 5, 6, 7, 50, 51, 8, 9], [*range(100, 110), 1, 2]])
     # query 0 finds 8 of its 10 in the top 10, query 1 all 10: mean 0.9.
     assert bench.recall_at_10(exact, approx) == pytest.approx(0.9)
 
