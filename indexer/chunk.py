@@ -55,7 +55,11 @@ def chunk_document(doc_id: str, parsed: ParsedDocument, chunk_size: int) -> list
     blocks.extend(parsed.blocks)
     passages: list[Passage] = []
     for block in blocks:
-        for s, e in _windows(text, block.start, block.end, splitter):
+        spans = _windows(text, block.start, block.end, splitter)
+        if block.lead is not None:
+            # The first window also holds the heading it follows (not counted in the size).
+            spans[0] = (block.lead, spans[0][1])
+        for s, e in spans:
             passages.append(
                 Passage(
                     id=passage_id(doc_id, len(passages) + 1),
@@ -73,6 +77,6 @@ def chunk_document(doc_id: str, parsed: ParsedDocument, chunk_size: int) -> list
 
 def embedding_text(passage: Passage) -> str:
     """What gets embedded and BM25-indexed: the innermost heading, then the passage."""
-    if passage.heading_path:
+    if passage.heading_path and not passage.text.startswith(passage.heading_path[-1]):
         return f"{passage.heading_path[-1]}\n{passage.text}"
     return passage.text

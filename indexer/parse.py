@@ -53,6 +53,9 @@ class Block:
     heading_path: tuple[str, ...]
     section: str | None
     paragraph: int
+    # Start of the heading this block directly follows: its first passage begins there, so
+    # the heading's words are searchable and cited with the text they introduce.
+    lead: int | None = None
 
 
 @dataclass(slots=True)
@@ -149,13 +152,20 @@ def parse(text: str, name: str = "<text>") -> ParsedDocument:
     # A salutation line ending in ： ("各位代表：") joins the paragraph after it.
     pending: tuple[int, int] | None = None
 
+    # The heading that no block has followed yet (only the innermost one can be led).
+    unled: Heading | None = None
+
     def add_block(start: int, end: int) -> None:
-        nonlocal pending
+        nonlocal pending, unled
         if pending is not None:
             start, pending = pending[0], None
         ref = stack[-1].ref if stack else None
         counters[ref] = counters.get(ref, 0) + 1
-        doc.blocks.append(Block(start, end, tuple(h.title for h in stack), ref, counters[ref]))
+        lead = unled.start if unled is not None and stack and stack[-1] is unled else None
+        unled = None
+        doc.blocks.append(
+            Block(start, end, tuple(h.title for h in stack), ref, counters[ref], lead)
+        )
 
     for start, end, _indented in lines[i:]:
         line = text[start:end]
@@ -192,6 +202,7 @@ def parse(text: str, name: str = "<text>") -> ParsedDocument:
         )
         stack.append(heading)
         doc.headings.append(heading)
+        unled = heading
         if inline:
             body_start = h_end
             while body_start < end and text[body_start].isspace():

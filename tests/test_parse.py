@@ -90,19 +90,24 @@ def test_every_body_character_lies_in_a_passage_or_a_heading():
     assert missing == []
 
 
-def test_passages_under_an_inline_heading_exclude_it_but_carry_its_path():
+def test_first_passage_under_a_heading_starts_with_it():
     text = report_text()
     passages = chunk_document("r", parse(text), 160)
+    heading = "（四）完善基本民生制度，持续增进民生福祉。"
     first = next(p for p in passages if p.section == "三（四）")
     assert first.paragraph == 1
-    assert first.heading_path == (
-        "三、2018年主要任务",
-        "（四）完善基本民生制度，持续增进民生福祉。",
-    )
-    assert first.text.startswith("坚持尽力而为、量力而行")
-    assert text[first.start - len("（四）完善基本民生制度，持续增进民生福祉。") : first.start] == (
-        "（四）完善基本民生制度，持续增进民生福祉。"
-    )
+    assert first.heading_path == ("三、2018年主要任务", heading)
+    # Inline heading: the paragraph's own first sentence stays in its first passage.
+    assert first.text.startswith(heading + "坚持尽力而为、量力而行")
+    assert text.find(heading) == first.start
+    second = next(p for p in passages if p.section == "三（四）" and p.paragraph == 2)
+    assert second.text.startswith("提高就业质量和市民收入水平。")
+    # Heading on its own line: the passage spans the line break to the paragraph it opens.
+    part = next(p for p in passages if p.section == "二")
+    assert part.text.startswith("二、今后五年工作的总体要求和主要目标\n\n\u3000\u3000中国特色社会主义")
+    # Every heading starts exactly one passage.
+    starts = {p.start for p in passages}
+    assert all(h.start in starts for h in parse(text).headings)
 
 
 def test_address_to_delegates_closes_the_numbered_section():
@@ -118,7 +123,14 @@ def test_address_to_delegates_closes_the_numbered_section():
 def test_long_paragraphs_become_windows_of_whole_sentences():
     text = report_text()
     passages = chunk_document("r", parse(text), 160)
-    assert max(len(p.text) for p in passages) <= 160
+    headings = {h.start: h for h in parse(text).headings}
+
+    def body_chars(p) -> int:
+        # The heading a first window starts with is not counted in the window size.
+        h = headings.get(p.start)
+        return len(text[h.end : p.end].strip()) if h else len(p.text)
+
+    assert max(body_chars(p) for p in passages) <= 160
     sentence_ends = tuple("。！？；，")
     for p in passages:
         nxt = text[p.end : p.end + 1]
@@ -147,8 +159,8 @@ def test_fixture_inline_missing_and_deeper_levels():
     passages = chunk_document("demo", doc, 160)
     deep = next(p for p in passages if p.section == "二1.（1）")
     assert deep.heading_path == ("二、2020年主要任务", "1.稳定经济增长。", "（1）扩大有效投资。")
-    assert deep.text == "重大工程投资不低于300亿元。"
-    assert (deep.id, deep.paragraph, deep.start, deep.end) == ("demo-0008", 1, 283, 298)
+    assert deep.text == "（1）扩大有效投资。重大工程投资不低于300亿元。"
+    assert (deep.id, deep.paragraph, deep.start, deep.end) == ("demo-0008", 1, 273, 298)
     assert FIXTURE[deep.start : deep.end] == deep.text
     closing = passages[-1]
     assert (closing.section, closing.text[:5]) == ("三", "各位代表，")
@@ -185,7 +197,7 @@ def test_byte_order_mark_and_crlf_do_not_shift_offsets():
     passages = chunk_document("t", doc, 160)
     assert doc.meta["title"] == "测试报告"
     body = passages[-1]
-    assert text[body.start : body.end] == "今年完成投资100亿元。" == body.text
+    assert text[body.start : body.end] == "一、总体情况\r\n\r\n　　今年完成投资100亿元。" == body.text
     assert body.section == "一"
 
 

@@ -16,7 +16,13 @@ from service.search import FusionConfig, Retriever
 
 @pytest.fixture(scope="module")
 def retriever(fixture_index, fake_embedder) -> Retriever:
-    return Retriever(fixture_index, fake_embedder)
+    # The Chinese path alone (dense + BM25); the multilingual one has its own tests.
+    return Retriever(fixture_index, fake_embedder, multilingual=None)
+
+
+@pytest.fixture(scope="module")
+def rrf_retriever(fixture_index, fake_embedder) -> Retriever:
+    return Retriever(fixture_index, fake_embedder, FusionConfig(method="rrf"), multilingual=None)
 
 
 def ids(result) -> list[str]:
@@ -31,14 +37,14 @@ def test_core_does_not_import_fastapi():
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
-def test_each_mode_ranks_exactly(retriever):
+def test_each_mode_ranks_exactly(retriever, rrf_retriever):
     assert ids(retriever.search("轨道交通总里程", 3, "bm25")) == ["flat-notes-0002"]
     assert ids(retriever.search("轨道交通总里程", 3, "dense")) == [
         "flat-notes-0002",
         "demo-2020-0010",
         "demo-2020-0001",
     ]
-    hybrid = retriever.search("养老床位", 3, "hybrid")
+    hybrid = rrf_retriever.search("养老床位", 3, "hybrid")
     assert ids(hybrid) == ["demo-2020-0006", "demo-2020-0013", "flat-notes-0001"]
     assert [h.rank for h in hybrid.hits] == [1, 2, 3]
     top = hybrid.hits[0]
@@ -47,7 +53,7 @@ def test_each_mode_ranks_exactly(retriever):
     assert top.lexical is not None and top.lexical > 0 and top.dense is not None
 
 
-def test_hybrid_matches_brute_force_rrf(retriever, fixture_index, fake_embedder):
+def test_hybrid_matches_brute_force_rrf(rrf_retriever, fixture_index, fake_embedder):
     query = "PM2.5年平均浓度"
     n = len(fixture_index.passages)
     qvec = fake_embedder.encode_queries([query])[0]
@@ -60,13 +66,15 @@ def test_hybrid_matches_brute_force_rrf(retriever, fixture_index, fake_embedder)
         for rank, row in enumerate(order, start=1):
             expected[int(row)] = expected.get(int(row), 0) + 1 / (60 + rank)
     best = sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
-    got = retriever.search(query, 5, "hybrid", resolve_refs=False)
+    got = rrf_retriever.search(query, 5, "hybrid", resolve_refs=False)
     assert [fixture_index.by_id[h.passage.id] for h in got.hits] == [row for row, _ in best]
     assert [h.score for h in got.hits] == pytest.approx([s for _, s in best])
 
 
 def test_weighted_fusion_scales_both_lists(fixture_index, fake_embedder):
-    r = Retriever(fixture_index, fake_embedder, FusionConfig(method="weighted", alpha=0.5))
+    r = Retriever(
+        fixture_index, fake_embedder, FusionConfig(method="weighted", alpha=0.5), multilingual=None
+    )
     hits = r.search("轨道交通总里程", 2, "hybrid").hits
     assert hits[0].passage.id == "flat-notes-0002"
     assert hits[0].score == pytest.approx(1.0)  # best in both lists
@@ -143,7 +151,7 @@ def test_query_vectors_are_cached(fixture_index):
     from fakes import HashEmbedder
 
     emb = HashEmbedder()
-    r = Retriever(fixture_index, emb, cache_size=2)
+    r = Retriever(fixture_index, emb, cache_size=2, multilingual=None)
     r.search("养老床位", 3, "dense")
     r.search("养老床位", 3, "dense")
     assert emb.calls == 1

@@ -148,11 +148,11 @@ def test_build_killed_midway_leaves_previous_index_loadable(corpus: Path, tmp_pa
         proc.wait(timeout=30)
     assert os.readlink(out) == target
     index = load_index(out)  # the old index, intact
-    assert any(p.text == "新设企业3000家，实际利用外资12亿美元。" for p in index.passages)
+    assert any(p.text.endswith("新设企业3000家，实际利用外资12亿美元。") for p in index.passages)
     # The next build clears the dead build's temporary folder and succeeds.
     build(corpus, out, HashEmbedder(), progress=False)
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
-    assert any(p.text == "全新的一段。" for p in load_index(out).passages)
+    assert any(p.text.endswith("全新的一段。") for p in load_index(out).passages)
 
 
 def test_damaged_file_is_refused_with_the_fix(corpus: Path, tmp_path: Path):
