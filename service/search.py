@@ -12,13 +12,16 @@ import faiss as _faiss
 import numpy as np
 
 from indexer.embed import Embedder
-from indexer.errors import InvalidQueryError, NotFoundError
+from indexer.errors import InvalidQueryError, ModelError, NotFoundError
+from indexer.multilingual import load_multilingual
 from indexer.parse import ref_within
-from indexer.store import LoadedIndex
+from indexer.store import FIX, LoadedIndex
 from indexer.types import Hit, Passage, Section
 
 from . import fusion
+from .lang import detect_lang
 from .refs import find_section_ref, is_bare
+from .translate import Translator
 
 # faiss ships stubs that lack the HNSW and ID-selector APIs used here.
 faiss: Any = _faiss
@@ -49,6 +52,12 @@ class FusionConfig:
     method: Literal["rrf", "weighted"] = "rrf"
     alpha: float = 0.5
     rrf_k: int = fusion.RRF_K
+    # With a multilingual index: English questions fuse the multilingual dense ranking with
+    # BM25 over the translated terms; Chinese hybrid RRF adds the multilingual ranking with
+    # this weight (0 = not at all). Chosen on the eval set; see README, "English questions".
+    en_method: Literal["rrf", "weighted"] = "weighted"
+    en_alpha: float = 0.5
+    zh_ml_weight: float = 1.0
 
 
 class QueryCache:
@@ -77,7 +86,20 @@ class QueryCache:
 
 
 class Retriever:
-    """Search one loaded index with one embedder."""
+    """Search one loaded index with one embedder (and its multilingual encoder, if built).
+
+    Args:
+        index: the loaded index.
+        embedder: the model the index's main vectors were made with.
+        fusion_config: how hybrid mode fuses rankings.
+        cache_size: query vectors kept per encoder.
+        multilingual: the encoder of the index's multilingual vectors; "auto" loads the one
+            the index was built with (none when it has no multilingual part), None leaves
+            English questions on the Chinese path.
+
+    Raises:
+        ModelError: an encoder was given that does not match the index's multilingual part.
+    """
 
     def __init__(
         self,
@@ -85,16 +107,55 @@ class Retriever:
         embedder: Embedder,
         fusion_config: FusionConfig | None = None,
         cache_size: int = 1024,
+        multilingual: Embedder | Literal["auto"] | None = "auto",
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.fusion = fusion_config or FusionConfig()
         self.cache = QueryCache(cache_size)
+        self.ml_encoder = self._multilingual(multilingual)
+        self.ml_cache = QueryCache(cache_size)
+        self._translator: Translator | None = None
+        self._translator_lock = threading.Lock()
         self._doc_rows: dict[str, np.ndarray] = {}
         for doc in index.documents:
             self._doc_rows[doc.doc_id] = np.array(
                 [i for i, p in enumerate(index.passages) if p.doc_id == doc.doc_id], dtype=np.int64
             )
+
+    def _multilingual(self, option: Embedder | Literal["auto"] | None) -> Embedder | None:
+        ml = self.index.multilingual
+        if option is None or (ml is None and isinstance(option, str)):
+            return None
+        if ml is None:
+            raise ModelError(
+                f"the index at {self.index.folder} has no multilingual vectors: {FIX} "
+                "with MULTILINGUAL=true"
+            )
+        encoder = load_multilingual(ml.model) if isinstance(option, str) else option
+        if encoder.name != ml.model or encoder.dim != ml.dim:
+            raise ModelError(
+                f"the index at {self.index.folder} holds multilingual vectors of {ml.model!r} "
+                f"({ml.dim} dimensions), not of {encoder.name!r}: {FIX} with "
+                f"MULTILINGUAL_MODEL={encoder.name}, or set MULTILINGUAL_MODEL={ml.model}"
+            )
+        return encoder
+
+    @property
+    def multilingual(self) -> bool:
+        """Whether English questions take the multilingual path."""
+        return self.ml_encoder is not None
+
+    def translator(self) -> Translator:
+        """English -> Chinese BM25 terms for this index's vocabulary (built on first use)."""
+        with self._translator_lock:
+            if self._translator is None:
+                self._translator = Translator(self.index.lexical.retriever.vocab_dict)
+            return self._translator
+
+    def is_english(self, query: str) -> bool:
+        """Whether the query goes the English (multilingual) way."""
+        return self.ml_encoder is not None and detect_lang(query) == "en"
 
     # ---- lookups -------------------------------------------------------------------
 
@@ -173,11 +234,27 @@ class Retriever:
             self.cache.put(query, vec)
         return vec
 
+    def encode_multilingual(self, query: str) -> np.ndarray:
+        """The query's vector by the multilingual encoder (cached)."""
+        if self.ml_encoder is None:
+            raise ModelError(f"no multilingual encoder for the index at {self.index.folder}")
+        vec = self.ml_cache.get(query)
+        if vec is None:
+            vec = self.ml_encoder.encode_queries([query])[0]
+            self.ml_cache.put(query, vec)
+        return vec
+
+    def query_encoder(self, query: str) -> tuple[Embedder, np.ndarray]:
+        """The encoder that fits the query's language, and the query's vector by it."""
+        if self.ml_encoder is not None and self.is_english(query):
+            return self.ml_encoder, self.encode_multilingual(query)
+        return self.embedder, self.encode(query)
+
     def dense_ranking(
-        self, qvec: np.ndarray, n: int, rows: np.ndarray | None
+        self, qvec: np.ndarray, n: int, rows: np.ndarray | None, faiss_index: Any = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, cosine scores) of the n best passages, best first."""
-        index = self.index.faiss_index
+        """(rows, cosine scores) of the n best passages, best first (main index by default)."""
+        index = self.index.faiss_index if faiss_index is None else faiss_index
         n = min(n, index.ntotal if rows is None else len(rows))
         params = None
         if rows is not None:
@@ -285,18 +362,38 @@ class Retriever:
     ) -> tuple[list[Hit], dict[str, float]]:
         timings: dict[str, float] = {}
         depth = max(CANDIDATES, 2 * k)
+        n = depth if mode == "hybrid" else k
+        english = self.is_english(query)
+        ml = self.index.multilingual if self.ml_encoder is not None else None
         d_rows = d_scores = l_rows = l_scores = np.empty(0)
+        extra: list[tuple[np.ndarray, float]] = []
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
-            qvec = self.encode(query)
+            qvec = self.encode_multilingual(query) if english else self.encode(query)
             timings["encode_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            d_rows, d_scores = self.dense_ranking(qvec, depth if mode == "hybrid" else k, rows)
+            d_rows, d_scores = self.dense_ranking(
+                qvec, n, rows, ml.faiss_index if english and ml is not None else None
+            )
             timings["faiss_ms"] = (time.perf_counter() - t) * 1000
         if mode in ("bm25", "hybrid"):
             t = time.perf_counter()
-            l_rows, l_scores = self.lexical_ranking(query, depth if mode == "hybrid" else k, rows)
+            text = " ".join(self.translator().terms(query)) if english else query
+            if english:
+                timings["translate_ms"] = (time.perf_counter() - t) * 1000
+            if text:
+                l_rows, l_scores = self.lexical_ranking(text, n, rows)
             timings["bm25_ms"] = (time.perf_counter() - t) * 1000
+        method, alpha = self.fusion.method, self.fusion.alpha
+        if english:
+            method, alpha = self.fusion.en_method, self.fusion.en_alpha
+        elif (
+            mode == "hybrid" and ml is not None and method == "rrf" and self.fusion.zh_ml_weight > 0
+        ):
+            t = time.perf_counter()
+            m_rows, _ = self.dense_ranking(self.encode_multilingual(query), n, rows, ml.faiss_index)
+            timings["ml_ms"] = (time.perf_counter() - t) * 1000
+            extra.append((m_rows, self.fusion.zh_ml_weight))
         dense_of: dict[int, float] = {
             int(r): float(s) for r, s in zip(d_rows.tolist(), d_scores.tolist(), strict=True)
         }
@@ -309,7 +406,7 @@ class Retriever:
         elif mode == "bm25":
             ranked = list(lex_of.items())
         else:
-            ranked = self._fuse(d_rows, d_scores, lex_of)
+            ranked = self._fuse(d_rows, d_scores, lex_of, method, alpha, extra)
         hits = [
             Hit(
                 self.passages[row],
@@ -323,12 +420,21 @@ class Retriever:
         return hits, timings
 
     def _fuse(
-        self, d_rows: np.ndarray, d_scores: np.ndarray, lex_of: dict[int, float]
+        self,
+        d_rows: np.ndarray,
+        d_scores: np.ndarray,
+        lex_of: dict[int, float],
+        method: str,
+        alpha: float,
+        extra: list[tuple[np.ndarray, float]] | None = None,
     ) -> list[tuple[int, float]]:
-        cfg = self.fusion
+        """Fuse the dense and lexical rankings (plus weighted extra rankings under RRF)."""
         l_rows = list(lex_of)
-        if cfg.method == "rrf":
-            fused = fusion.rrf([d_rows.tolist(), l_rows], cfg.rrf_k)
+        if method == "rrf":
+            fused = fusion.rrf([d_rows.tolist(), l_rows], self.fusion.rrf_k)
+            for ranking, weight in extra or []:
+                for row, score in fusion.rrf([ranking.tolist()], self.fusion.rrf_k).items():
+                    fused[row] = fused.get(row, 0.0) + weight * score
         else:
             # Weighted scores over the dense candidates (the dense list covers the filter).
             rows = np.array(list(dict.fromkeys([*d_rows.tolist(), *l_rows])), dtype=np.int64)
@@ -336,5 +442,5 @@ class Retriever:
             floor = float(d_scores.min()) if d_scores.size else 0.0
             dv = np.array([dense_all.get(int(r), floor) for r in rows], dtype=np.float32)
             lv = np.array([lex_of.get(int(r), 0.0) for r in rows], dtype=np.float32)
-            fused = fusion.weighted(rows, dv, lv, cfg.alpha)
+            fused = fusion.weighted(rows, dv, lv, alpha)
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))

