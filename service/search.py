@@ -57,7 +57,7 @@ class FusionConfig:
     # this weight (0 = not at all). Chosen on the eval set; see README, "English questions".
     en_method: Literal["rrf", "weighted"] = "weighted"
     en_alpha: float = 0.5
-    zh_ml_weight: float = 1.0
+    zh_ml_weight: float = 0.5
 
 
 class QueryCache:
@@ -366,7 +366,7 @@ class Retriever:
         english = self.is_english(query)
         ml = self.index.multilingual if self.ml_encoder is not None else None
         d_rows = d_scores = l_rows = l_scores = np.empty(0)
-        extra: list[tuple[np.ndarray, float]] = []
+        extra: list[tuple[np.ndarray, np.ndarray, float]] = []
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
             qvec = self.encode_multilingual(query) if english else self.encode(query)
@@ -387,13 +387,15 @@ class Retriever:
         method, alpha = self.fusion.method, self.fusion.alpha
         if english:
             method, alpha = self.fusion.en_method, self.fusion.en_alpha
-        elif (
-            mode == "hybrid" and ml is not None and method == "rrf" and self.fusion.zh_ml_weight > 0
-        ):
+        elif mode == "hybrid" and ml is not None and self.fusion.zh_ml_weight > 0:
+            # Counted in the encode and faiss timings, whose names are part of Server-Timing.
             t = time.perf_counter()
-            m_rows, _ = self.dense_ranking(self.encode_multilingual(query), n, rows, ml.faiss_index)
-            timings["ml_ms"] = (time.perf_counter() - t) * 1000
-            extra.append((m_rows, self.fusion.zh_ml_weight))
+            m_vec = self.encode_multilingual(query)
+            timings["encode_ms"] = timings.get("encode_ms", 0.0) + (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            m_rows, m_scores = self.dense_ranking(m_vec, n, rows, ml.faiss_index)
+            timings["faiss_ms"] = timings.get("faiss_ms", 0.0) + (time.perf_counter() - t) * 1000
+            extra.append((m_rows, m_scores, self.fusion.zh_ml_weight))
         dense_of: dict[int, float] = {
             int(r): float(s) for r, s in zip(d_rows.tolist(), d_scores.tolist(), strict=True)
         }
@@ -426,21 +428,38 @@ class Retriever:
         lex_of: dict[int, float],
         method: str,
         alpha: float,
-        extra: list[tuple[np.ndarray, float]] | None = None,
+        extra: list[tuple[np.ndarray, np.ndarray, float]] | None = None,
     ) -> list[tuple[int, float]]:
-        """Fuse the dense and lexical rankings (plus weighted extra rankings under RRF)."""
+        """Fuse the dense and lexical rankings, plus extra (rows, scores, weight) rankings.
+
+        RRF adds weight / (k + rank) per extra ranking; weighted fusion adds
+        weight * minmax(score) over the same candidates.
+        """
         l_rows = list(lex_of)
+        extra = extra or []
         if method == "rrf":
             fused = fusion.rrf([d_rows.tolist(), l_rows], self.fusion.rrf_k)
-            for ranking, weight in extra or []:
+            for ranking, _, weight in extra:
                 for row, score in fusion.rrf([ranking.tolist()], self.fusion.rrf_k).items():
                     fused[row] = fused.get(row, 0.0) + weight * score
         else:
             # Weighted scores over the dense candidates (the dense list covers the filter).
-            rows = np.array(list(dict.fromkeys([*d_rows.tolist(), *l_rows])), dtype=np.int64)
-            dense_all = dict(zip(d_rows.tolist(), d_scores.tolist(), strict=True))
-            floor = float(d_scores.min()) if d_scores.size else 0.0
-            dv = np.array([dense_all.get(int(r), floor) for r in rows], dtype=np.float32)
+            rows = np.array(
+                list(dict.fromkeys([*d_rows.tolist(), *l_rows, *(r for e in extra for r in e[0])])),
+                dtype=np.int64,
+            )
+            dv = _scores_at(rows, d_rows, d_scores)
             lv = np.array([lex_of.get(int(r), 0.0) for r in rows], dtype=np.float32)
             fused = fusion.weighted(rows, dv, lv, alpha)
+            for e_rows, e_scores, weight in extra:
+                ev = fusion.minmax(_scores_at(rows, e_rows, e_scores))
+                for row, score in zip(rows.tolist(), ev.tolist(), strict=True):
+                    fused[row] += weight * score
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _scores_at(rows: np.ndarray, ranked: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Scores of a ranking at the given rows; rows it lacks get its lowest score."""
+    known = dict(zip(ranked.tolist(), scores.tolist(), strict=True))
+    floor = float(scores.min()) if scores.size else 0.0
+    return np.array([known.get(int(r), floor) for r in rows], dtype=np.float32)
