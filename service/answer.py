@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import jieba.posseg as pseg
 import numpy as np
 
 from indexer.embed import Embedder
@@ -30,6 +31,7 @@ MAX_QUOTES = 3
 MAX_QUOTE_CHARS = 260
 
 NOT_FOUND_ZH = "报告中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 NOT_FOUND_EN = (
     "The report does not appear to answer this question. "
     "The closest passages are listed below for reference."
@@ -101,6 +103,38 @@ def score_sentences(
     return scores.astype(np.float32)
 
 
+def years_in(text: str) -> set[str]:
+    """Four-digit years (1900-2099) written in a text."""
+    return set(_YEAR.findall(text))
+
+
+def unsupported_terms(question: str, corpus: str) -> list[str]:
+    """What a question asks about that the documents never mention, so they cannot answer it.
+
+    Two kinds, both checked against the whole indexed text: a year (2017) and a place name
+    with an administrative suffix (北京市, 浦东新区: jieba's `ns` tag ending in 市省区县州).
+    Similarity alone cannot tell "Beijing's budget" from Shanghai's budget sentences.
+    """
+    missing = [f"{y}年" for y in sorted(years_in(question)) if y not in corpus]
+    for word, flag in pseg.cut(question):
+        if flag == "ns" and len(word) >= 3 and word[-1] in "市省区县州" and word not in corpus:
+            missing.append(word)
+    return list(dict.fromkeys(missing))
+
+
+def _not_found(lang: str, missing: list[str]) -> str:
+    if missing:
+        if lang == "en":
+            return (
+                f"The report does not mention {', '.join(m.removesuffix('年') for m in missing)}, "
+                "so it cannot answer this. "
+                "The closest passages are listed below for reference."
+            )
+        listed = "、".join(missing)
+        return f"报告中没有提到{listed}，无法回答这个问题。以下是最接近的段落，仅供参考。"
+    return NOT_FOUND_EN if lang == "en" else NOT_FOUND_ZH
+
+
 def _quote(text: str) -> str:
     return f"“{text}”"
 
@@ -113,6 +147,7 @@ def compose(
     min_score: float = DEFAULT_MIN_SCORE,
     lang: str = "zh",
     section_ref: str | None = None,
+    missing: list[str] | None = None,
 ) -> Answer:
     """Quote the best sentences of the hits; refuse when even the best is too weak.
 
@@ -124,6 +159,8 @@ def compose(
         min_score: best-sentence score below which the answer is "not in the report".
         lang: "zh" or "en", the language of the framing words.
         section_ref: set when the query named a section: the answer outlines it.
+        missing: what the question asks about that the report never mentions (see
+            unsupported_terms): the answer then says so instead of quoting other sentences.
     """
     if not hits:
         text = NOT_FOUND_EN if lang == "en" else NOT_FOUND_ZH
@@ -133,8 +170,8 @@ def compose(
     sents = sentences(hits)
     scores = score_sentences(question, qvec, sents, embedder)
     best = float(scores.max()) if scores.size else 0.0
-    if best < min_score:
-        text = NOT_FOUND_EN if lang == "en" else NOT_FOUND_ZH
+    if best < min_score or missing:
+        text = _not_found(lang, missing or [])
         return Answer(
             text,
             False,

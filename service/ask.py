@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer import DEFAULT_MIN_SCORE, Answer, Citation, compose
+from .answer import DEFAULT_MIN_SCORE, Answer, Citation, compose, unsupported_terms
 from .generate import GenerationError, Generator, call_within, iterate_within
 from .grounding import check, clean_stream
 from .lang import detect_lang
@@ -64,6 +64,10 @@ class Asker:
         self.retriever = retriever
         self.min_score = DEFAULT_MIN_SCORE if min_score is None else min_score
         self.generator = generator
+        # All indexed text, headings included: what a question names must occur in it.
+        self.corpus = "\n".join(
+            dict.fromkeys(t for p in retriever.passages for t in (*p.heading_path, p.text))
+        )
 
     def retrieve(
         self,
@@ -90,6 +94,7 @@ class Asker:
             self.min_score,
             lang=lang,
             section_ref=result.section if result.resolved == "section" else None,
+            missing=unsupported_terms(question, self.corpus),
         )
 
     def ask(

@@ -104,7 +104,7 @@ def test_search_returns_passages_with_rank_and_score(client: TestClient) -> None
         "doc_title": "示范区政府工作报告",
         "heading_path": ["一、过去一年工作回顾", "（二）改善民生福祉。"],
         "section": "一（二）",
-        "text": "新增就业岗位5万个，新建养老床位800张。",
+        "text": "（二）改善民生福祉。新增就业岗位5万个，新建养老床位800张。",
     }
     source = (ROOT / "tests/fixtures/corpus/demo-2020.txt").read_text(encoding="utf-8")
     assert source[top["start"] : top["end"]] == top["text"]
@@ -248,8 +248,8 @@ def test_ask_composes_a_cited_answer(client: TestClient) -> None:
     ]
     first = body["citations"][0]
     assert set(first) == PASSAGE_KEYS | {"n", "score", "highlights"}
-    # The quoted sentence is the whole passage here: its span is the passage's span.
-    assert first["highlights"] == [[first["start"], first["end"]]]
+    # The quoted sentence is the passage after its heading (10 characters: （二）改善民生福祉。).
+    assert first["highlights"] == [[first["start"] + 10, first["end"]]]
     assert body["citations"][1]["highlights"] == []
 
 
@@ -695,5 +695,8 @@ def test_real_answer_quotes_its_citation(real: TestClient, real_index: LoadedInd
 def test_real_unanswerable_question(real: TestClient) -> None:
     body = real.post("/ask", json={"question": "北京市2018年的财政预算是多少"}).json()
     assert body["answerable"] is False, body["answer"]
-    assert body["answer"].startswith("报告中没有找到能回答这个问题的内容")
+    assert body["answer"] == (
+        "报告中没有提到北京市，无法回答这个问题。以下是最接近的段落，仅供参考。"
+    )
     assert len(body["citations"]) == 5
+    assert all(c["highlights"] == [] for c in body["citations"])

@@ -186,3 +186,15 @@ def test_real_report_section_reference(real_index, m3e):
         section = r.section("三（四）")
         assert ids(result) == list(section.passage_ids)
         assert all(h.passage.section == "三（四）" for h in result.hits)
+
+
+def test_questions_about_unmentioned_years_and_places_are_refused():
+    from service.answer import unsupported_terms
+
+    corpus = "2018年全市生产总值增长6.5%。浦东新区和黄浦江。"
+    assert unsupported_terms("北京市2018年的财政预算是多少", corpus) == ["北京市"]
+    assert unsupported_terms("北京市2017年的地区生产总值是多少？", corpus) == ["2017年", "北京市"]
+    assert unsupported_terms("2018年浦东新区的目标", corpus) == []
+    assert unsupported_terms("黄浦区有什么规划", corpus) == ["黄浦区"]
+    assert unsupported_terms("What was the population at the end of 2017?", corpus) == ["2017年"]
+    assert unsupported_terms("PM2.5浓度下降到多少", corpus) == []
