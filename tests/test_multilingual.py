@@ -13,11 +13,13 @@ from fakes import HashEmbedder
 
 from indexer import multilingual, store
 from indexer.build import build
+from indexer.chunk import embedding_text
 from indexer.errors import ModelError
 from indexer.settings import get_settings
 from indexer.store import load_index
+from service.fusion import minmax
 from service.lang import detect_lang
-from service.search import Retriever
+from service.search import FusionConfig, Retriever
 from service.translate import Translator, read_glossary
 
 
@@ -295,3 +297,28 @@ def test_english_dense_mode_uses_the_multilingual_vectors(real_retriever: Retrie
     row = real_index.by_id[want]
     cosine = float(real_index.multilingual.faiss_index.reconstruct(row) @ qvec)
     assert result.hits[0].dense == pytest.approx(cosine, abs=1e-5)
+
+
+def test_chinese_questions_keep_their_path_unless_asked(corpus: Path, tmp_path: Path):
+
+    out = tmp_path / "index"
+    build(corpus, out, HashEmbedder(), progress=False, multilingual_encoder=fake_ml())
+    index = load_index(out)
+    question = "养老床位新增多少"
+    plain = Retriever(index, HashEmbedder(), multilingual=None).search(question, 5)
+    default = Retriever(index, HashEmbedder(), multilingual=fake_ml()).search(question, 5)
+    assert [(h.passage.id, h.score) for h in default.hits] == [
+        (h.passage.id, h.score) for h in plain.hits
+    ]
+    # With a weight, weighted fusion adds weight * minmax(multilingual cosine), brute force:
+    cfg = FusionConfig(method="weighted", alpha=0.5, zh_ml_weight=0.5)
+    got = Retriever(index, HashEmbedder(), cfg, multilingual=fake_ml()).search(question, 5)
+    texts = [p.text for p in index.passages]
+    dense = HashEmbedder().encode_passages([embedding_text(p) for p in index.passages])
+    dv = dense @ HashEmbedder().encode_queries([question])[0]
+    mv = fake_ml().encode_passages(texts) @ fake_ml().encode_queries([question])[0]
+    lv = index.lexical.scores(question)
+    fused = 0.5 * minmax(dv) + 0.5 * minmax(lv) + 0.5 * minmax(mv)
+    best = sorted(range(len(texts)), key=lambda i: (-fused[i], i))[:5]
+    assert [index.by_id[h.passage.id] for h in got.hits] == best
+    assert [h.score for h in got.hits] == pytest.approx([float(fused[i]) for i in best], abs=1e-5)
