@@ -31,13 +31,14 @@ import faiss
 import httpx
 import numpy as np
 
-from indexer import dense, store
+from indexer import dense, multilingual, store
 from indexer.build import build
 from indexer.embed import Embedder, load_embedder
 from indexer.lexical import LexicalIndex, tokenize
 from indexer.settings import Settings, get_settings
 from indexer.store import LoadedIndex, load_index
 from indexer.types import DocumentMeta, Passage
+from service.lang import detect_lang
 from service.search import CANDIDATES, Retriever
 
 from .loadgen import LoadResult, percentiles, run_load
@@ -161,38 +162,40 @@ def query_pool(questions: Sequence[str]) -> list[str]:
 # ---- the floor: the same work in-process, without HTTP ----------------------------------
 
 
-def measure_floor(
-    retriever: Retriever, queries: Sequence[str]
-) -> tuple[dict[str, Any], np.ndarray]:
-    """p50/p95/p99 of encode, FAISS, BM25 and the whole hybrid search, and the query vectors.
+# Parts of a search, as Retriever.search times them: the query's encoder, its FAISS search,
+# BM25 (with English-to-Chinese term translation), and for Chinese hybrid queries over an
+# index with multilingual vectors, the second encoder and its search.
+FLOOR_PARTS = {"encode": "encode_ms", "faiss": "faiss_ms", "bm25": "bm25_ms", "ml": "ml_ms"}
 
-    The retriever must have its query cache off, so every query is encoded.
+
+def measure_floor(
+    retriever: Retriever, queries: Sequence[str], k: int
+) -> tuple[dict[str, Any], np.ndarray]:
+    """p50/p95/p99 of each part of a hybrid search and of the whole, and the query vectors.
+
+    The retriever must have its query cache off, so every query is encoded. Lazy
+    initialisation (the first English query builds the translator) is done before timing.
     """
-    enc: list[float] = []
-    fai: list[float] = []
-    lex: list[float] = []
-    tot: list[float] = []
-    vectors = []
-    retriever.search(queries[0], 5, "hybrid")  # first-call overheads are not the floor
+    english = [q for q in queries if retriever.is_english(q)]
+    for q in [queries[0], *english[:1]]:
+        retriever.search(q, k, "hybrid")
+    parts: dict[str, list[float]] = {name: [] for name in FLOOR_PARTS}
+    total: list[float] = []
     for q in queries:
         t = time.perf_counter()
-        vec = retriever.encode(q)
-        enc.append((time.perf_counter() - t) * 1000)
-        vectors.append(vec)
-        t = time.perf_counter()
-        retriever.dense_ranking(vec, CANDIDATES, None)
-        fai.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        retriever.lexical_ranking(q, CANDIDATES, None)
-        lex.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        retriever.search(q, 5, "hybrid")
-        tot.append((time.perf_counter() - t) * 1000)
-    floor: dict[str, Any] = {"queries": len(queries)}
-    for name, values in (("encode", enc), ("faiss", fai), ("bm25", lex), ("total", tot)):
-        for key, value in _ms(values).items():
-            floor[f"{name}_{key}"] = value
-    return floor, np.stack(vectors).astype(np.float32)
+        result = retriever.search(q, k, "hybrid")
+        total.append((time.perf_counter() - t) * 1000)
+        for name, key in FLOOR_PARTS.items():
+            if key in result.timings:
+                parts[name].append(result.timings[key])
+    floor: dict[str, Any] = {"queries": len(queries), "english_queries": len(english)}
+    for name, values in [*parts.items(), ("total", total)]:
+        if values:
+            for key, value in _ms(values).items():
+                floor[f"{name}_{key}"] = value
+    # Query vectors of the main encoder, for the scale test (one batch: not timed).
+    vectors = retriever.embedder.encode_queries(list(queries))
+    return floor, np.ascontiguousarray(vectors, dtype=np.float32)
 
 
 # ---- the service in a subprocess --------------------------------------------------------
@@ -218,6 +221,12 @@ class Server:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        if self.proc is None:
+            raise RuntimeError("the server is not started")
+        return self.proc.pid
 
     def _log_tail(self) -> str:
         with contextlib.suppress(OSError):
@@ -357,16 +366,28 @@ def lexical_from_sentences(
     return LexicalIndex(retriever, len(combos))
 
 
+@dataclass(frozen=True, slots=True)
+class DenseIndex:
+    """A FAISS index with the encoder its vectors stand for."""
+
+    encoder: Embedder
+    index: faiss.Index
+
+
 def write_scale_index(
     folder: Path,
     texts: Sequence[str],
-    faiss_index: faiss.Index,
+    main: DenseIndex,
     lexical: LexicalIndex,
-    embedder: Embedder,
     kind: str,
     chunk_size: int,
+    ml: DenseIndex | None = None,
 ) -> None:
-    """An index folder in the on-disk format the service loads (one synthetic document)."""
+    """An index folder in the on-disk format the service loads (one synthetic document).
+
+    The layout follows indexer.build.build: passages, sections, FAISS, BM25, and the
+    multilingual vectors when given, with a manifest that checksums every file.
+    """
     folder.mkdir(parents=True)
     doc_id = "synthetic"
     passages = []
@@ -379,8 +400,12 @@ def write_scale_index(
     source = "\n\n".join(texts)
     store.write_jsonl(folder / store.PASSAGES, [p.to_dict() for p in passages])
     (folder / store.SECTIONS).write_text("[]", encoding="utf-8")
-    dense.save(faiss_index, folder / store.FAISS_FILE)
+    dense.save(main.index, folder / store.FAISS_FILE)
     lexical.save(folder / store.BM25_DIR)
+    if ml is not None:
+        dense.save(ml.index, folder / store.ML_FAISS)
+        keys = [multilingual.passage_key(ml.encoder, t) for t in texts]
+        (folder / store.ML_KEYS).write_text(json.dumps(keys), encoding="utf-8")
     meta = DocumentMeta(
         doc_id=doc_id,
         source=f"{doc_id}.txt",
@@ -389,19 +414,27 @@ def write_scale_index(
         chars=len(source),
         extra={"passages": len(passages), "parts": 0, "sections": 0},
     )
-    manifest = {
+    manifest: dict[str, Any] = {
         "format_version": store.FORMAT_VERSION,
         "created_at": store.now_iso(),
-        "model": embedder.name,
-        "dim": embedder.dim,
-        "query_prompt": getattr(embedder, "query_prompt", ""),
-        "passage_prompt": getattr(embedder, "passage_prompt", ""),
+        "model": main.encoder.name,
+        "dim": main.encoder.dim,
+        "query_prompt": getattr(main.encoder, "query_prompt", ""),
+        "passage_prompt": getattr(main.encoder, "passage_prompt", ""),
         "passage_count": len(passages),
         "chunk_size": chunk_size,
         "faiss_index": kind,
         "documents": [meta.to_dict()],
         "files": store.file_checksums(folder),
     }
+    if ml is not None:
+        manifest["multilingual"] = {
+            "model": ml.encoder.name,
+            "dim": ml.encoder.dim,
+            "query_prompt": getattr(ml.encoder, "query_prompt", ""),
+            "passage_prompt": getattr(ml.encoder, "passage_prompt", ""),
+            "files": [store.ML_FAISS, store.ML_KEYS],
+        }
     (folder / store.MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
     )
@@ -444,9 +477,27 @@ class Context:
     out: Path
     work: Path
     embedder: Embedder
+    ml_encoder: Embedder | None
     queries: list[str]
     report_text: str
     log: Callable[[str], None]
+
+
+def first_requests(server: Server, queries: Sequence[str]) -> dict[str, float]:
+    """Latency of the first requests after /readyz, Chinese then English: lazy loading shows."""
+    zh = next((q for q in queries if detect_lang(q) == "zh"), None)
+    en = next((q for q in queries if detect_lang(q) == "en"), None)
+    out: dict[str, float] = {}
+    with httpx.Client(base_url=server.url, timeout=120.0) as client:
+        for route in ("/search", "/ask"):
+            for lang, query in (("zh", zh), ("en", en)):
+                if query is None:
+                    continue
+                body = _bodies(route, [query])[0]
+                t = time.perf_counter()
+                client.post(route, json=body)
+                out[f"{route.strip('/')}_{lang}_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    return out
 
 
 def measure_service(ctx: Context, index: Path, slices: Iterator[list[str]]) -> dict[str, Any]:
@@ -455,6 +506,10 @@ def measure_service(ctx: Context, index: Path, slices: Iterator[list[str]]) -> d
     with Server(index, ctx.out / "server.log") as server:
         result["cold_start_s"] = round(server.cold_start_s, 3)
         ctx.log(f"server ready in {server.cold_start_s:.2f} s on {server.url}")
+        rss: dict[str, float] = {"ready": _proc_status_mb(server.pid, "VmRSS")}
+        result["first_request_ms"] = first_requests(server, ctx.queries)
+        ctx.log(f"first requests after ready: {result['first_request_ms']}")
+        rss["after_first_requests"] = _proc_status_mb(server.pid, "VmRSS")
         for route in ("/search", "/ask"):
             for c in CONCURRENCY:
                 queries = next(slices)
@@ -465,7 +520,9 @@ def measure_service(ctx: Context, index: Path, slices: Iterator[list[str]]) -> d
                     summary["error_samples"] = run.error_samples
                 result[route.strip("/")][f"c{c}"] = summary
                 ctx.log(f"{route} c{c}: {summary}")
+            rss[f"after_{route.strip('/')}"] = _proc_status_mb(server.pid, "VmRSS")
     result["server_peak_rss_mb"] = round(server.peak_rss_mb, 1)
+    result["server_rss_mb"] = {k: round(v, 1) for k, v in rss.items()}
     return result
 
 
@@ -480,6 +537,9 @@ def measure_scale(
     embed_s = time.perf_counter() - t
     combos = synthetic_passages(len(sentences), n)
     vectors = mean_vectors(sentence_vecs, combos)
+    ml_vectors = None
+    if ctx.ml_encoder is not None:
+        ml_vectors = mean_vectors(ctx.ml_encoder.encode_passages(sentences), combos)
     texts = ["".join(sentences[i] for i in combo) for combo in combos]
     t = time.perf_counter()
     lexical = lexical_from_sentences([tokenize(x) for x in sentences], combos)
@@ -488,6 +548,7 @@ def measure_scale(
         "passages": n,
         "distinct_sentences": len(sentences),
         "vectors": "normalised mean of the embedded vectors of each passage's 2-4 sentences",
+        "multilingual": ctx.ml_encoder.name if ctx.ml_encoder is not None else None,
         "sentence_embed_s": round(embed_s, 3),
         "bm25_build_s": round(bm25_s, 3),
     }
@@ -501,8 +562,13 @@ def measure_scale(
         grown = rss_mb() - before
         times, top[kind] = _search_times(index, query_vecs, CANDIDATES)
         folder = ctx.work / f"scale-{kind}"
-        write_scale_index(folder, texts, index, lexical, ctx.embedder, kind, s.chunk_size)
-        del index
+        ml = None
+        if ctx.ml_encoder is not None and ml_vectors is not None:
+            ml_index = dense.build_index(ml_vectors, kind, s.hnsw_m, s.hnsw_ef_search)
+            ml = DenseIndex(ctx.ml_encoder, ml_index)
+        main = DenseIndex(ctx.embedder, index)
+        write_scale_index(folder, texts, main, lexical, kind, s.chunk_size, ml)
+        del index, main, ml
         entry: dict[str, Any] = {
             "build_s": round(build_s, 3),
             "rss_mb": round(grown, 1),
@@ -525,6 +591,7 @@ def measure_scale(
         result[kind] = entry
         ctx.log(f"scale {kind}: {entry}")
     result["hnsw"]["recall@10_vs_flat"] = round(recall_at_10(top["flat"], top["hnsw"]), 4)
+    ctx.log(f"scale: HNSW recall@10 against flat {result['hnsw']['recall@10_vs_flat']}")
     return result
 
 
@@ -576,7 +643,9 @@ def render(r: dict[str, Any]) -> str:
         "",
         f"{'':24}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'rps':>10}{'errors':>8}",
     ]
-    for name in ("encode", "faiss", "bm25", "total"):
+    for name in [*FLOOR_PARTS, "total"]:
+        if f"{name}_p50_ms" not in f:
+            continue
         p = [f[f"{name}_{q}_ms"] for q in ("p50", "p95", "p99")]
         lines.append(f"{'floor ' + name:24}{p[0]:>10.2f}{p[1]:>10.2f}{p[2]:>10.2f}")
     for route in ("search", "ask"):
@@ -592,6 +661,12 @@ def render(r: dict[str, Any]) -> str:
         f"/search c1 p50 / floor total p50: {r['ratio_search_c1_p50_to_floor']:.2f}",
         f"cold start {r['cold_start_s']:.2f} s; server peak RSS {r['server_peak_rss_mb']:.0f} MB; "
         f"index build of seeds/ {r['build_s']:.2f} s (model load {r['model_load_s']:.2f} s)",
+        "server RSS MB: "
+        + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in r["server_rss_mb"].items()),
+        "first requests after /readyz (ms): "
+        + ", ".join(
+            f"{k[:-3].replace('_', ' ')} {v:.0f}" for k, v in r["first_request_ms"].items()
+        ),
         "",
         f"scale: {sc['passages']} synthetic passages from the report's "
         f"{sc['distinct_sentences']} sentences; vectors are the {sc['vectors']}",
@@ -618,12 +693,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    def log(message: str) -> None:
-        print(f"[bench] {message}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
 
-    results: dict[str, Any] = {"machine": machine_info()}
+    def log(message: str) -> None:
+        print(
+            f"[bench {time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True
+        )
+
     set_torch_threads(settings)
-    results["machine"]["torch_threads"] = machine_info()["torch_threads"]
+    results: dict[str, Any] = {"machine": machine_info()}
     report_path = sorted(Path(args.source).rglob("*.txt"))
     if not report_path:
         raise SystemExit(f"error: no .txt report in {args.source}: pass --source")
@@ -638,9 +716,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             settings.passage_prompt,
             batch_size=settings.encode_batch_size,
         )
+        ml_encoder = multilingual.from_settings()
         results["model_load_s"] = round(time.perf_counter() - t, 3)
-        log(f"model loaded in {results['model_load_s']:.2f} s; building {args.source}")
+        log(f"models loaded in {results['model_load_s']:.2f} s; building {args.source}")
         built = work / "seeds-index"
+        # An empty vector cache: the build embeds every passage, as a first build does.
         report = build(
             Path(args.source),
             built,
@@ -650,9 +730,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             hnsw_m=settings.hnsw_m,
             ef_search=settings.hnsw_ef_search,
             progress=False,
+            multilingual_encoder=ml_encoder or False,
+            ml_cache_dir=work / "ml-cache",
         )
         results["build_s"] = round(report.total_s, 3)
         results["build_passages"] = report.passages
+        results["multilingual"] = ml_encoder.name if ml_encoder is not None else None
         index_dir = Path(args.index) if args.index else settings.index_dir
         if not (index_dir / store.MANIFEST).is_file():
             log(f"no index at {index_dir}: using the one just built from {args.source}")
@@ -665,11 +748,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         runs = 2 * len(CONCURRENCY) + 2
         per_run = max(len(rest) // runs, 1)
         slices = iter([rest[i * per_run : (i + 1) * per_run] for i in range(runs)])
-        ctx = Context(args, settings, out, work, embedder, floor_queries, report_text, log)
+        ctx = Context(
+            args, settings, out, work, embedder, ml_encoder, floor_queries, report_text, log
+        )
 
         loaded: LoadedIndex = load_index(index_dir, ef_search=settings.hnsw_ef_search)
-        retriever = Retriever(loaded, embedder, cache_size=0)
-        results["floor"], query_vecs = measure_floor(retriever, floor_queries)
+        retriever = Retriever(loaded, embedder, cache_size=0)  # as the service builds it
+        results["floor"], query_vecs = measure_floor(retriever, floor_queries, settings.default_k)
         results["floor"]["passages"] = len(loaded.passages)
         log(f"floor over {len(floor_queries)} queries: {results['floor']}")
         del retriever, loaded
@@ -681,6 +766,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         results["scale"] = measure_scale(ctx, args.scale, query_vecs, slices)
     results["targets"] = targets(results)
+    results["bench_s"] = round(time.perf_counter() - started, 1)
     return results
 
 
