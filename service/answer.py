@@ -25,6 +25,8 @@ _DIGIT = re.compile(r"\d")
 # Below this best-sentence score the report is taken not to answer the question.
 # Calibrated on eval/questions.jsonl (see README, "Answer threshold").
 DEFAULT_MIN_SCORE = 0.62
+# The same for English questions, whose sentences are scored by the multilingual encoder.
+DEFAULT_MIN_SCORE_EN = 0.62
 # Sentences within this margin of the best one are quoted too (at most MAX_QUOTES).
 MARGIN = 0.06
 MAX_QUOTES = 3

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer import DEFAULT_MIN_SCORE, Answer, Citation, compose, unsupported_terms
+from .answer import (
+    DEFAULT_MIN_SCORE,
+    DEFAULT_MIN_SCORE_EN,
+    Answer,
+    Citation,
+    compose,
+    unsupported_terms,
+)
 from .generate import GenerationError, Generator, call_within, iterate_within
 from .grounding import check, clean_stream
 from .lang import detect_lang
@@ -63,6 +70,8 @@ class Asker:
         """
         self.retriever = retriever
         self.min_score = DEFAULT_MIN_SCORE if min_score is None else min_score
+        # The multilingual encoder's similarities live on their own scale.
+        self.min_score_en = DEFAULT_MIN_SCORE_EN if min_score is None else min_score
         self.generator = generator
         # All indexed text, headings included: what a question names must occur in it.
         self.corpus = "\n".join(
@@ -81,17 +90,19 @@ class Asker:
 
     def extractive(self, question: str, result: SearchResult) -> Answer:
         lang = detect_lang(question)
-        qvec = (
-            self.retriever.encode(result.query)
-            if result.hits
-            else np.zeros(self.retriever.embedder.dim, dtype=np.float32)
-        )
+        # Sentences are scored by the encoder that fits the question: the multilingual one
+        # for an English question over an index that has it.
+        embedder = self.retriever.embedder
+        qvec = np.zeros(embedder.dim, dtype=np.float32)
+        if result.hits:
+            embedder, qvec = self.retriever.query_encoder(result.query)
+        english = embedder is not self.retriever.embedder
         return compose(
             question,
             result.hits,
             qvec,
-            self.retriever.embedder,
-            self.min_score,
+            embedder,
+            self.min_score_en if english else self.min_score,
             lang=lang,
             section_ref=result.section if result.resolved == "section" else None,
             missing=unsupported_terms(question, self.corpus),

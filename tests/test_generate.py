@@ -210,8 +210,11 @@ def test_prompt_numbers_every_passage_inside_the_delimiters(retriever):
         p = c.hit.passage
         path = " > ".join(p.heading_path) if p.heading_path else "(no heading)"
         assert f"[{c.n}] {p.doc_id} | {path}\n{p.text.strip()}" in block
-    assert "[3] demo-2020 | 一、过去一年工作回顾\n过去一年，全区生产总值增长6.0%" in block
-    assert "[5] demo-2020 | 一、过去一年工作回顾 > （一）推进改革开放。" in block
+    assert (
+        "[3] demo-2020 | 一、过去一年工作回顾\n一、过去一年工作回顾\n\n\u3000\u3000过去一年，"
+        "全区生产总值增长6.0%" in block
+    )
+    assert "[5] demo-2020 | 二、2020年主要任务 > 2.建设生态城区。" in block
     assert "[6]" not in block
     # The rules say what the issue asks for, before and after the passages.
     r = rules(5, "zh")
@@ -312,8 +315,8 @@ def test_openai_answer_is_checked_and_cites_the_retrieved_hits(retriever, server
     assert body["messages"] == build_messages(QUESTION, citations, "zh")
     user = body["messages"][1]["content"]
     assert (
-        "[3] demo-2020 | 一、过去一年工作回顾\n过去一年，全区生产总值增长6.0%，达到1200亿元。"
-        in user
+        "[3] demo-2020 | 一、过去一年工作回顾\n一、过去一年工作回顾\n\n\u3000\u3000过去一年，"
+        "全区生产总值增长6.0%，达到1200亿元。" in user
     )
     assert user.index("Rules:") < user.index(OPEN) < user.index(CLOSE) < user.index("Rules again")
 

@@ -68,7 +68,16 @@ def load(settings: Settings) -> tuple[Retriever, Asker]:
             f"the index at {settings.index_dir} holds {index.dim}-dimensional vectors but "
             f"{settings.embedding_model} gives {embedder.dim}: {FIX}"
         )
-    retriever = Retriever(index, embedder, cache_size=settings.query_cache_size)
+    retriever = Retriever(
+        index,
+        embedder,
+        cache_size=settings.query_cache_size,
+        multilingual="auto" if settings.multilingual else None,
+    )
+    if retriever.multilingual:
+        # Built here, not on the first English question (about 1-2 s).
+        retriever.translator()
+        retriever.encode_multilingual("warm up")
     return retriever, make_asker(retriever, settings)
 
 
