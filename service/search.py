@@ -47,9 +47,13 @@ class SearchResult:
 
 @dataclass(frozen=True, slots=True)
 class FusionConfig:
-    """How hybrid mode combines the two rankings (chosen on the eval set; see README)."""
+    """How hybrid mode combines the two rankings (chosen on the eval set; see README).
 
-    method: Literal["rrf", "weighted"] = "rrf"
+    Weighted min-max fusion at alpha 0.5 beat reciprocal rank fusion on the gold set:
+    recall@1 0.604 vs 0.509 and MRR@10 0.679 vs 0.621 (before heading-led passages).
+    """
+
+    method: Literal["rrf", "weighted"] = "weighted"
     alpha: float = 0.5
     rrf_k: int = fusion.RRF_K
     # With a multilingual index: English questions fuse the multilingual dense ranking with
