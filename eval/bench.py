@@ -641,7 +641,8 @@ def render(r: dict[str, Any]) -> str:
         f"torch {m['torch']} ({m['torch_threads']} threads), faiss {m['faiss']}; "
         f"load average at start {m['load_average'][0]:.2f}",
         "",
-        f"{'':24}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'rps':>10}{'errors':>8}",
+        f"{'':24}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'rps':>10}{'errors':>8}"
+        f"{'server p50':>12}",
     ]
     for name in [*FLOOR_PARTS, "total"]:
         if f"{name}_p50_ms" not in f:
@@ -654,6 +655,7 @@ def render(r: dict[str, Any]) -> str:
             lines.append(
                 f"{'/' + route + f' c{c}':24}{x['p50_ms']:>10.2f}{x['p95_ms']:>10.2f}"
                 f"{x['p99_ms']:>10.2f}{x['rps']:>10.1f}{x['errors']:>8d}"
+                f"{x['server_p50_ms']:>12.2f}"
             )
     sc = r["scale"]
     lines += [

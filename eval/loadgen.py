@@ -34,6 +34,8 @@ class LoadResult:
     errors: int
     elapsed_s: float
     error_samples: list[str] = field(default_factory=list)
+    # The server's own time per request (Server-Timing `total`), where it reports one.
+    server_ms: list[float] = field(default_factory=list)
 
     @property
     def requests(self) -> int:
@@ -49,7 +51,25 @@ class LoadResult:
             "rps": round(len(self.latencies_ms) / self.elapsed_s, 3) if self.elapsed_s else 0.0,
             "errors": self.errors,
             "requests": self.requests,
+            "server_p50_ms": round(percentiles(self.server_ms)[0], 3),
         }
+
+
+def server_total_ms(header: str | None) -> float | None:
+    """The `total` duration of a Server-Timing header (`a;dur=1.2, total;dur=3.4`)."""
+    if not header:
+        return None
+    for entry in header.split(","):
+        name, _, params = entry.strip().partition(";")
+        if name == "total":
+            for param in params.split(";"):
+                key, _, value = param.strip().partition("=")
+                if key == "dur":
+                    try:
+                        return float(value)
+                    except ValueError:
+                        return None
+    return None
 
 
 def require_loopback(base_url: str) -> None:
@@ -73,6 +93,7 @@ async def _run(
     timeout_s: float,
 ) -> LoadResult:
     latencies: list[float] = []
+    server: list[float] = []
     samples: list[str] = []
     errors = 0
     issued = 0
@@ -96,6 +117,9 @@ async def _run(
                     ok, problem = False, f"{type(exc).__name__}: {exc}"
                 if ok:
                     latencies.append((time.perf_counter() - t) * 1000)
+                    own = server_total_ms(response.headers.get("server-timing"))
+                    if own is not None:
+                        server.append(own)
                 else:
                     errors += 1
                     if len(samples) < MAX_ERROR_SAMPLES and problem not in samples:
@@ -103,7 +127,7 @@ async def _run(
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-    return LoadResult(concurrency, latencies, errors, elapsed, samples)
+    return LoadResult(concurrency, latencies, errors, elapsed, samples, server)
 
 
 def run_load(

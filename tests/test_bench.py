@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from eval import bench
-from eval.loadgen import percentiles, require_loopback, run_load
+from eval.loadgen import percentiles, require_loopback, run_load, server_total_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
@@ -93,6 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         status = 200 if b'"ok"' in body else 500
         self.send_response(status)
+        self.send_header("Server-Timing", "app;dur=1.5, total;dur=2.5")
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"{}")
@@ -118,7 +119,22 @@ def test_run_load_stops_at_the_request_cap_and_counts_errors(local_server: str) 
     result = run_load(local_server, "/x", bodies, concurrency=3, duration_s=30, max_requests=9)
     assert (result.requests, len(result.latencies_ms), result.errors) == (9, 6, 3)
     assert result.error_samples == ["HTTP 500: {}"]
-    assert result.summary()["errors"] == 3
+    assert result.server_ms == [2.5] * 6
+    assert (result.summary()["errors"], result.summary()["server_p50_ms"]) == (3, 2.5)
+
+
+@pytest.mark.parametrize(
+    ("header", "want"),
+    [
+        ("encode;dur=12.5, faiss;dur=0.2, total;dur=14.25", 14.25),
+        ("total;desc=x;dur=3", 3.0),
+        ("encode;dur=1", None),
+        ("total;dur=abc", None),
+        (None, None),
+    ],
+)
+def test_server_total_ms_reads_the_total_of_server_timing(header: str | None, want: float) -> None:
+    assert server_total_ms(header) == want
 
 
 def test_run_load_stops_at_the_deadline(local_server: str) -> None:
