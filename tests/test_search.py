@@ -198,3 +198,4 @@ def test_questions_about_unmentioned_years_and_places_are_refused():
     assert unsupported_terms("黄浦区有什么规划", corpus) == ["黄浦区"]
     assert unsupported_terms("What was the population at the end of 2017?", corpus) == ["2017年"]
     assert unsupported_terms("PM2.5浓度下降到多少", corpus) == []
+    assert unsupported_terms("上海将与周边地区共同治理哪些环境问题", corpus) == []
