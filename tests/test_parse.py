@@ -104,7 +104,9 @@ def test_first_passage_under_a_heading_starts_with_it():
     assert second.text.startswith("提高就业质量和市民收入水平。")
     # Heading on its own line: the passage spans the line break to the paragraph it opens.
     part = next(p for p in passages if p.section == "二")
-    assert part.text.startswith("二、今后五年工作的总体要求和主要目标\n\n\u3000\u3000中国特色社会主义")
+    assert part.text.startswith(
+        "二、今后五年工作的总体要求和主要目标\n\n\u3000\u3000中国特色社会主义"
+    )
     # Every heading starts exactly one passage.
     starts = {p.start for p in passages}
     assert all(h.start in starts for h in parse(text).headings)
@@ -197,7 +199,9 @@ def test_byte_order_mark_and_crlf_do_not_shift_offsets():
     passages = chunk_document("t", doc, 160)
     assert doc.meta["title"] == "测试报告"
     body = passages[-1]
-    assert text[body.start : body.end] == "一、总体情况\r\n\r\n　　今年完成投资100亿元。" == body.text
+    assert (
+        text[body.start : body.end] == "一、总体情况\r\n\r\n　　今年完成投资100亿元。" == body.text
+    )
     assert body.section == "一"
 
 
