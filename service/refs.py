@@ -43,9 +43,10 @@ _PART_ONLY = (
 # What people add to a bare reference: "讲了什么", "的主要内容", "what does ... say".
 _FILLER = re.compile(
     r"(讲了什么|讲的是什么|讲什么|说了什么|写了什么|是什么|有哪些内容|哪些内容|主要内容|的内容|内容|"
+    r"标题|题目|主题|名称|叫什么|聚焦什么|围绕什么展开|围绕什么|报告|"
     r"讲了|讲的|主要|包括|关于|请|介绍|概括|总结|一下|的|了|吗|呢|[？?。，,！!：:\s])"
     r"|\b(what|does|do|did|is|are|the|of|in|say|says|said|about|cover|covers|summarize|"
-    r"summarise|report|tell|me)\b",
+    r"summarise|report|tell|me|title|heading|theme|its|it)\b",
     re.IGNORECASE,
 )
 

@@ -199,3 +199,11 @@ def test_questions_about_unmentioned_years_and_places_are_refused():
     assert unsupported_terms("What was the population at the end of 2017?", corpus) == ["2017年"]
     assert unsupported_terms("PM2.5浓度下降到多少", corpus) == []
     assert unsupported_terms("上海将与周边地区共同治理哪些环境问题", corpus) == []
+
+
+def test_questions_about_a_part_title_resolve_to_the_part(retriever):
+    result = retriever.search("报告第二部分的标题是什么？", 3)
+    assert (result.resolved, result.section) == ("section", "二")
+    assert ids(result) == ["demo-2020-0007", "demo-2020-0008", "demo-2020-0009"]
+    narrowed = retriever.search("第二部分的重大工程投资", 3, "bm25")
+    assert (narrowed.resolved, narrowed.section) == ("search", "二")
