@@ -659,6 +659,7 @@ def render(r: dict[str, Any]) -> str:
             )
     sc = r["scale"]
     lines += [
+        "(server p50: the server's own time, from Server-Timing; the rest is HTTP and the client)",
         "",
         f"/search c1 p50 / floor total p50: {r['ratio_search_c1_p50_to_floor']:.2f}",
         f"cold start {r['cold_start_s']:.2f} s; server peak RSS {r['server_peak_rss_mb']:.0f} MB; "
@@ -683,6 +684,13 @@ def render(r: dict[str, Any]) -> str:
             f"{x['faiss_p50_ms']:>11.3f}{x['search_p50_ms']:>13.2f}"
             f"{x['server_peak_rss_mb']:>11.0f}{recall:>11}"
         )
+    busy = max(m["load_average"][0], m["load_average_end"][0])
+    if busy > 0.5 * m["cpus"]:
+        lines += [
+            "",
+            f"NOTE: the load average reached {busy:.2f} on {m['cpus']} CPUs: other processes "
+            "shared the CPUs, so these numbers are noisy; rerun on an idle machine.",
+        ]
     lines += ["", "targets:"]
     for t in r["targets"]:
         mark = "met    " if t["met"] else "NOT MET"
@@ -769,6 +777,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["scale"] = measure_scale(ctx, args.scale, query_vecs, slices)
     results["targets"] = targets(results)
     results["bench_s"] = round(time.perf_counter() - started, 1)
+    results["machine"]["load_average_end"] = list(os.getloadavg())
     return results
 
 

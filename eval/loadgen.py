@@ -36,6 +36,8 @@ class LoadResult:
     error_samples: list[str] = field(default_factory=list)
     # The server's own time per request (Server-Timing `total`), where it reports one.
     server_ms: list[float] = field(default_factory=list)
+    # CPU seconds this client spent: on a shared machine it competes with the server.
+    client_cpu_s: float = 0.0
 
     @property
     def requests(self) -> int:
@@ -52,6 +54,7 @@ class LoadResult:
             "errors": self.errors,
             "requests": self.requests,
             "server_p50_ms": round(percentiles(self.server_ms)[0], 3),
+            "client_cpu_s": round(self.client_cpu_s, 3),
         }
 
 
@@ -98,6 +101,7 @@ async def _run(
     errors = 0
     issued = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    cpu = time.process_time()
     async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s, limits=limits) as client:
         start = time.perf_counter()
         deadline = start + duration_s
@@ -127,7 +131,8 @@ async def _run(
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-    return LoadResult(concurrency, latencies, errors, elapsed, samples, server)
+    cpu = time.process_time() - cpu
+    return LoadResult(concurrency, latencies, errors, elapsed, samples, server, cpu)
 
 
 def run_load(
