@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
+
+from indexer.embed import Embedder
 
 from .answer import (
     DEFAULT_MIN_SCORE,
@@ -34,6 +37,37 @@ log = logging.getLogger(__name__)
 
 # Streaming the composed answer: the size of each delta, in characters.
 DELTA_CHARS = 16
+
+
+class SentenceCache:
+    """Sentence vectors by (encoder, text): the report has a few hundred sentences, and
+    encoding the cited ones on every request was most of /ask's time and memory."""
+
+    def __init__(self, embedder: Embedder, size: int = 20_000) -> None:
+        self.embedder = embedder
+        self.name = embedder.name
+        self.dim = embedder.dim
+        self.size = size
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode_queries(texts)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            fresh = self.embedder.encode_passages(missing)
+            with self._lock:
+                if len(self._vectors) + len(missing) > self.size:
+                    self._vectors.clear()
+                self._vectors.update(zip(missing, fresh, strict=True))
+        with self._lock:
+            cached = [self._vectors.get(t) for t in texts]
+        if any(v is None for v in cached):  # evicted meanwhile: encode this batch as it is
+            return self.embedder.encode_passages(texts)
+        return np.stack([v for v in cached if v is not None]).astype(np.float32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +107,7 @@ class Asker:
         # The multilingual encoder's similarities live on their own scale.
         self.min_score_en = DEFAULT_MIN_SCORE_EN if min_score is None else min_score
         self.generator = generator
+        self._sentence_caches: dict[int, SentenceCache] = {}
         # All indexed text, headings included: what a question names must occur in it.
         self.corpus = "\n".join(
             dict.fromkeys(t for p in retriever.passages for t in (*p.heading_path, p.text))
@@ -97,11 +132,14 @@ class Asker:
         if result.hits:
             embedder, qvec = self.retriever.query_encoder(result.query)
         english = embedder is not self.retriever.embedder
+        cache = self._sentence_caches.get(id(embedder))
+        if cache is None:
+            cache = self._sentence_caches.setdefault(id(embedder), SentenceCache(embedder))
         return compose(
             question,
             result.hits,
             qvec,
-            embedder,
+            cache,
             self.min_score_en if english else self.min_score,
             lang=lang,
             section_ref=result.section if result.resolved == "section" else None,

@@ -207,3 +207,18 @@ def test_questions_about_a_part_title_resolve_to_the_part(retriever):
     assert ids(result) == ["demo-2020-0007", "demo-2020-0008", "demo-2020-0009"]
     narrowed = retriever.search("第二部分的重大工程投资", 3, "bm25")
     assert (narrowed.resolved, narrowed.section) == ("search", "二")
+
+
+def test_sentence_vectors_are_encoded_once(fixture_index):
+    from fakes import HashEmbedder
+
+    from service.ask import Asker
+
+    emb = HashEmbedder()
+    asker = Asker(Retriever(fixture_index, emb, multilingual=None))
+    first = asker.ask("新建养老床位多少张", k=2)
+    calls = emb.calls
+    second = asker.ask("新建养老床位多少张", k=2)
+    assert emb.calls == calls  # query vector and sentence vectors both cached
+    assert second.text == first.text
+    assert first.text == "报告指出：“新增就业岗位5万个，新建养老床位800张。”[1]"
