@@ -18,6 +18,11 @@ def to_cn(n: int) -> str:
     return head + (CN_DIGITS[ones] if ones else "")
 
 
+def normalise_ref(ref: str) -> str:
+    """A section reference as the index writes it: trimmed, with full-width parentheses."""
+    return ref.strip().replace("(", "（").replace(")", "）")
+
+
 def _num(token: str) -> str:
     return to_cn(int(token)) if token.isdigit() else token
 

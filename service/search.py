@@ -20,7 +20,7 @@ from indexer.types import Hit, Passage, Section
 
 from . import fusion
 from .lang import detect_lang
-from .refs import find_section_ref, is_bare
+from .refs import find_section_ref, is_bare, normalise_ref
 from .translate import Translator
 
 # faiss ships stubs that lack the HNSW and ID-selector APIs used here.
@@ -202,7 +202,7 @@ class Retriever:
     def section(self, ref: str, doc_id: str | None = None) -> Section:
         """The section with exactly this reference (the first document's, unless doc_id)."""
         self._check_doc(doc_id)
-        ref = ref.strip().replace("(", "（").replace(")", "）")
+        ref = normalise_ref(ref)
         for s in self.index.sections:
             if s.ref == ref and (doc_id is None or s.doc_id == doc_id):
                 return s
@@ -219,7 +219,7 @@ class Retriever:
         self._check_doc(doc_id)
         rows = self._doc_rows[doc_id] if doc_id else np.arange(len(self.passages))
         if section is not None:
-            section = section.strip().replace("(", "（").replace(")", "）")
+            section = normalise_ref(section)
             rows = np.array(
                 [r for r in rows if ref_within(self.passages[r].section, section)], dtype=np.int64
             )
@@ -351,7 +351,7 @@ class Retriever:
         if row is not None:
             p = self.passages[row]
             return SearchResult(query, mode, [Hit(p, 1, 1.0)], "passage", p.section)
-        normalised = query.replace("(", "（").replace(")", "）")
+        normalised = normalise_ref(query)
         if self._has_section(normalised, doc_id):
             sec = self.section(normalised, doc_id)
         else:
