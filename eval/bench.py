@@ -33,10 +33,11 @@ import numpy as np
 
 from indexer import dense, multilingual, store
 from indexer.build import build
-from indexer.embed import Embedder, load_embedder
+from indexer.embed import Embedder, encoder_options, load_embedder
 from indexer.lexical import LexicalIndex, tokenize
 from indexer.settings import Settings, get_settings
 from indexer.store import LoadedIndex, load_index
+from indexer.threads import configure_threads, thread_count
 from indexer.types import DocumentMeta, Passage
 from service.lang import detect_lang
 from service.search import CANDIDATES, Retriever
@@ -102,17 +103,8 @@ def folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / MIB
 
 
-def set_torch_threads(settings: Settings) -> int:
-    """Give PyTorch and FAISS the thread count the service gives them, for a fair floor."""
-    import torch
-
-    threads = settings.torch_threads or os.cpu_count() or 1
-    torch.set_num_threads(threads)
-    faiss.omp_set_num_threads(threads)
-    return threads
-
-
-def machine_info() -> dict[str, Any]:
+def machine_info(settings: Settings) -> dict[str, Any]:
+    import onnxruntime
     import torch
 
     cpu_model = platform.processor()
@@ -127,7 +119,9 @@ def machine_info() -> dict[str, Any]:
         "cpu_model": cpu_model,
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
+        "onnxruntime": onnxruntime.__version__,
+        "encoder_backend": settings.encoder_backend,
+        "threads_per_search": thread_count(settings.torch_threads),
         "faiss": getattr(faiss, "__version__", "?"),
         "platform": platform.platform(),
         "load_average": list(os.getloadavg()),
@@ -153,10 +147,16 @@ def load_questions(path: Path, fallback_text: str) -> list[str]:
     return report_sentences(fallback_text)
 
 
-def query_pool(questions: Sequence[str]) -> list[str]:
-    """Every question with every prefix and suffix: the plain questions come first."""
+def query_pool(questions: Sequence[str], seed: int = SEED) -> list[str]:
+    """Every question with every prefix and suffix, no repeats, shuffled with a fixed seed.
+
+    Shuffled so that the floor and every load run draw from the same mix of short, long,
+    Chinese and English questions: consecutive slices are comparable samples.
+    """
     pool = (p + q + s for p, s in itertools.product(PREFIXES, SUFFIXES) for q in questions)
-    return list(dict.fromkeys(pool))
+    distinct = list(dict.fromkeys(pool))
+    random.Random(seed).shuffle(distinct)
+    return distinct
 
 
 # ---- the floor: the same work in-process, without HTTP ----------------------------------
@@ -638,7 +638,8 @@ def render(r: dict[str, Any]) -> str:
     f = r["floor"]
     lines = [
         f"machine: {m['cpus']} CPUs ({m['cpu_model']}), Python {m['python']}, "
-        f"torch {m['torch']} ({m['torch_threads']} threads), faiss {m['faiss']}; "
+        f"torch {m['torch']}, onnxruntime {m['onnxruntime']}, faiss {m['faiss']}; "
+        f"encoder {m['encoder_backend']}, {m['threads_per_search']} thread(s) per search; "
         f"load average at start {m['load_average'][0]:.2f}",
         "",
         f"{'':24}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'rps':>10}{'errors':>8}"
@@ -710,8 +711,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"[bench {time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True
         )
 
-    set_torch_threads(settings)
-    results: dict[str, Any] = {"machine": machine_info()}
+    # The service's threads per search for every engine, before any model loads: the floor
+    # must do the work the server does, the way it does it.
+    configure_threads(thread_count(settings.torch_threads))
+    results: dict[str, Any] = {"machine": machine_info(settings)}
     report_path = sorted(Path(args.source).rglob("*.txt"))
     if not report_path:
         raise SystemExit(f"error: no .txt report in {args.source}: pass --source")
@@ -724,7 +727,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             settings.embedding_model,
             settings.query_prompt,
             settings.passage_prompt,
-            batch_size=settings.encode_batch_size,
+            **encoder_options(settings),  # the service's threads, for a fair floor
         )
         ml_encoder = multilingual.from_settings()
         results["model_load_s"] = round(time.perf_counter() - t, 3)

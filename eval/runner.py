@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from indexer.embed import Embedder, load_embedder
+from indexer.embed import Embedder, encoder_options, load_embedder
 from indexer.errors import IndexLoadError
 from indexer.settings import Settings, get_settings
 from indexer.store import LoadedIndex, load_index, read_manifest
@@ -69,13 +69,13 @@ def index_embedder(index: Path, settings: Settings) -> Embedder:
             settings.embedding_model,
             settings.query_prompt,
             settings.passage_prompt,
-            batch_size=settings.encode_batch_size,
+            **encoder_options(settings, threads=0),
         )
     return load_embedder(
         str(manifest["model"]),
         manifest.get("query_prompt"),
         manifest.get("passage_prompt"),
-        batch_size=settings.encode_batch_size,
+        **encoder_options(settings, threads=0),
     )
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .build import build
-from .embed import load_embedder
+from .embed import encoder_options, load_embedder
 from .errors import ReportQAError
 from .settings import get_settings
 
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         prompts = (settings.query_prompt, settings.passage_prompt)
-        embedder = load_embedder(args.model, *prompts, batch_size=settings.encode_batch_size)
+        embedder = load_embedder(args.model, *prompts, **encoder_options(settings, threads=0))
         report = build(
             args.source,
             args.out,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib.util
 import logging
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from .errors import ModelError
-from .settings import DEFAULT_MODEL
+from .settings import DEFAULT_MODEL, EncoderBackend, Settings
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,21 @@ def default_prompts(name: str) -> tuple[str, str]:
     return "", ""
 
 
+def choose_prompts(
+    name: str, shipped: dict[str, str], query_prompt: str | None, passage_prompt: str | None
+) -> tuple[str, str]:
+    """(query, passage) prefixes: the configured ones, else the model's own
+    (config_sentence_transformers.json), else its family's."""
+    q_default, p_default = default_prompts(name)
+    query = query_prompt if query_prompt is not None else shipped.get("query", q_default)
+    passage = (
+        passage_prompt
+        if passage_prompt is not None
+        else shipped.get("passage", shipped.get("document", p_default))
+    )
+    return query, passage
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model with the prompts its family expects."""
 
@@ -101,16 +116,9 @@ class SentenceTransformerEmbedder:
         if not dim:
             raise ModelError(f"embedding model {name!r} does not report a vector dimension")
         self.dim = int(dim)
-        q_default, p_default = default_prompts(name)
-        # A model that ships its own prompts (config_sentence_transformers.json) wins.
         shipped = getattr(self.model, "prompts", {}) or {}
-        self.query_prompt = (
-            query_prompt if query_prompt is not None else shipped.get("query", q_default)
-        )
-        self.passage_prompt = (
-            passage_prompt
-            if passage_prompt is not None
-            else shipped.get("passage", shipped.get("document", p_default))
+        self.query_prompt, self.passage_prompt = choose_prompts(
+            name, shipped, query_prompt, passage_prompt
         )
 
     def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
@@ -136,5 +144,45 @@ def load_embedder(
     query_prompt: str | None = None,
     passage_prompt: str | None = None,
     batch_size: int = 32,
+    backend: EncoderBackend = "torch",
+    threads: int = 0,
+    onnx_cache_dir: Path | None = None,
 ) -> Embedder:
+    """A model by name on a backend.
+
+    Args:
+        backend: "torch" runs the model in PyTorch. "onnx" runs an ONNX export of it in ONNX
+            Runtime (made on first use and kept in `onnx_cache_dir`); where a model cannot be
+            exported, it falls back to PyTorch with a warning.
+        threads: ONNX Runtime threads per call (0: every core).
+    """
+    if backend == "onnx":
+        from .onnx_backend import OnnxEmbedder, OnnxUnavailable
+
+        try:
+            return OnnxEmbedder.load(
+                name,
+                query_prompt,
+                passage_prompt,
+                batch_size=batch_size,
+                threads=threads,
+                cache_dir=onnx_cache_dir,
+            )
+        except OnnxUnavailable as exc:
+            log.warning("%s: encoding with PyTorch instead (ENCODER_BACKEND=torch)", exc)
     return SentenceTransformerEmbedder(name, query_prompt, passage_prompt, batch_size)
+
+
+def encoder_options(settings: Settings, threads: int | None = None) -> dict[str, Any]:
+    """load_embedder's batch and backend arguments from the settings.
+
+    Args:
+        threads: threads per encode call; the settings' TORCH_THREADS when None, 0 for every
+            core (index builds and evaluation, which encode in batches).
+    """
+    return {
+        "batch_size": settings.encode_batch_size,
+        "backend": settings.encoder_backend,
+        "threads": settings.torch_threads if threads is None else threads,
+        "onnx_cache_dir": settings.onnx_cache_dir,
+    }

@@ -5,7 +5,10 @@ Both are built once per test session into a temporary folder.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,15 @@ FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 SEEDS = ROOT / "seeds"
 REPORT = SEEDS / "shanghai-2018-government-work-report.txt"
 REPORT_ID = "shanghai-2018-government-work-report"
+
+# ONNX exports made by the tests (and the processes they start) go to a folder of this
+# session's, not to the checkout's var/cache/onnx.
+ONNX_CACHE = Path(tempfile.mkdtemp(prefix="report-qa-test-onnx-"))
+os.environ.setdefault("ONNX_CACHE_DIR", str(ONNX_CACHE))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(ONNX_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -44,10 +56,18 @@ def fixture_index(fixture_index_dir: Path) -> LoadedIndex:
 
 @pytest.fixture(scope="session")
 def m3e():
-    """The real bundled model, loaded once."""
+    """The real bundled model as the service runs it (ONNX Runtime), loaded once."""
     from indexer.embed import load_embedder
 
-    return load_embedder("m3e-small")
+    return load_embedder("m3e-small", backend="onnx", threads=1, onnx_cache_dir=ONNX_CACHE)
+
+
+@pytest.fixture(scope="session")
+def m3e_torch():
+    """The real bundled model in PyTorch (sentence-transformers), loaded once."""
+    from indexer.embed import load_embedder
+
+    return load_embedder("m3e-small", backend="torch")
 
 
 @pytest.fixture(scope="session")

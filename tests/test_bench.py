@@ -35,12 +35,18 @@ def test_report_sentences_split_at_sentence_ends_and_drop_repeats_and_scraps() -
     ]
 
 
-def test_query_pool_puts_plain_questions_first_and_has_no_repeats() -> None:
+def test_query_pool_has_every_variant_once_in_a_reproducible_shuffle() -> None:
     pool = bench.query_pool(["甲", "甲？"])
-    assert pool[:3] == ["甲", "甲？", "甲？？"]  # "甲" + "？" repeats "甲？" and is dropped
-    assert pool[-1] == "Q: 甲？（2018年）"
-    # 8 prefixes x 6 suffixes x 2 questions, less one repeat for each prefix.
+    # 8 prefixes x 6 suffixes x 2 questions, less one repeat for each prefix
+    # ("甲" + "？" is "甲？").
     assert len(pool) == len(set(pool)) == 8 * 6 * 2 - 8
+    assert {"甲", "甲？", "甲？？", "Q: 甲？（2018年）"} <= set(pool)
+    assert pool == bench.query_pool(["甲", "甲？"])
+    assert pool != bench.query_pool(["甲", "甲？"], seed=1)
+    questions = ["甲", "甲？"]
+    variants = (p + q + s for p in bench.PREFIXES for s in bench.SUFFIXES for q in questions)
+    in_order = list(dict.fromkeys(variants))
+    assert pool != in_order and sorted(pool) == sorted(in_order)
 
 
 def test_synthetic_passages_are_distinct_sets_of_two_to_four_and_reproducible() -> None:

@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
 
 from indexer.settings import Settings, get_settings
+from indexer.threads import configure_threads
 from service.ask import Asker
 from service.search import Retriever
 
@@ -20,7 +21,7 @@ from . import errors, widget
 from .limits import BodyLimit
 from .observability import Observability
 from .routes import browse, health, search
-from .state import AppState, configure_threads
+from .state import AppState
 
 log = logging.getLogger("service.api")
 
@@ -59,9 +60,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_threads(state.threads)  # before the models load: OpenMP reads it once
         if state.retriever is None:
             await anyio.to_thread.run_sync(state.load)
-        configure_threads(state.threads)
+        configure_threads(state.threads)  # again for PyTorch, if the load imported it
         await anyio.to_thread.run_sync(state.warm_up)
         yield
 

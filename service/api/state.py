@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ import anyio.to_thread
 from indexer.errors import IndexLoadError, ModelError, ReportQAError
 from indexer.settings import Settings
 from indexer.store import FIX
+from indexer.threads import thread_count
 from service.ask import Asker
 from service.generate import make_generator
 from service.search import Retriever
@@ -30,25 +30,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def thread_count(configured: int) -> int:
-    """Threads for PyTorch and FAISS: the configured number, or every CPU when 0."""
-    return configured or os.cpu_count() or 1
-
-
-def configure_threads(n: int) -> None:
-    """Give FAISS and PyTorch the same n threads so they do not oversubscribe the CPUs."""
-    import faiss
-
-    faiss.omp_set_num_threads(n)
-    if "torch" in sys.modules:  # only a real embedder imports torch; a fake one does not
-        import torch
-
-        torch.set_num_threads(n)
-
-
 def load(settings: Settings) -> tuple[Retriever, Asker]:
     """Load the index and the embedding model named by the settings (slow: seconds)."""
-    from indexer.embed import load_embedder
+    from indexer.embed import encoder_options, load_embedder
     from indexer.store import load_index
 
     index = load_index(
@@ -61,7 +45,7 @@ def load(settings: Settings) -> tuple[Retriever, Asker]:
         settings.embedding_model,
         settings.query_prompt,
         settings.passage_prompt,
-        batch_size=settings.encode_batch_size,
+        **encoder_options(settings, threads=thread_count(settings.torch_threads)),
     )
     if embedder.dim != index.dim:
         raise ModelError(
