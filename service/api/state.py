@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
+import anyio
 import anyio.to_thread
 
 from indexer.errors import IndexLoadError, ModelError, ReportQAError
 from indexer.settings import Settings
 from indexer.store import FIX
-from indexer.threads import thread_count
+from indexer.threads import SEARCHES, thread_count
 from service.ask import Asker
 from service.generate import make_generator
 from service.search import Retriever
@@ -81,13 +82,15 @@ class AppState:
     titles: dict[str, str] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
     threads: int = 1
-    # Bounds concurrent encode/search work to what the cores can run without fighting.
-    _cpu: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(1))
+    # Searches that may run at once (the rest wait on the event loop).
+    slots: int = 1
+    _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.threads = thread_count(self.settings.torch_threads)
-        slots = max(1, (os.cpu_count() or 1) // self.threads)
-        self._cpu = threading.BoundedSemaphore(slots)
+        # One more than the cores hold: a search is ready to run the moment one finishes,
+        # instead of waiting for the event loop to hand it over (c8: ~100 vs ~90 rps).
+        self.slots = max(1, (os.cpu_count() or 1) // self.threads) + 1
 
     def attach(self, retriever: Retriever, asker: Asker | None = None) -> None:
         """Serve this retriever (and asker)."""
@@ -134,10 +137,13 @@ class AppState:
         return type(self.load_error)(str(self.load_error))
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run CPU work (encoding, search, composing) in a worker thread, off the event loop."""
+        """Run CPU work (encoding, search, composing) in a worker thread, off the event loop.
 
-        def bounded() -> T:
-            with self._cpu:
-                return fn(*args, **kwargs)
-
-        return await anyio.to_thread.run_sync(bounded)
+        At most `slots` run at once; the rest wait on the event loop, not in blocked threads.
+        """
+        if self._limiter is None:  # made here: anyio needs a running event loop
+            self._limiter = anyio.CapacityLimiter(self.slots)
+        with SEARCHES.running():  # counted while waiting too: the encoders adapt to it
+            return await anyio.to_thread.run_sync(
+                functools.partial(fn, *args, **kwargs), limiter=self._limiter
+            )
