@@ -304,6 +304,28 @@ def load_run(
     return run_load(server.url, route, _bodies(route, queries), concurrency, duration)
 
 
+def by_language(run: LoadResult, queries: Sequence[str]) -> dict[str, dict[str, float]]:
+    """p50/p95/p99 and the share of requests for Chinese and for English questions.
+
+    The two take different encoders (m3e-small; the 12-layer multilingual encoder, 3-4 times
+    slower), so the mixed percentiles are easier to read beside these.
+    """
+    out: dict[str, dict[str, float]] = {}
+    langs = [detect_lang(queries[i]) for i in run.body_index]
+    for lang in ("zh", "en"):
+        values = [ms for ms, q in zip(run.latencies_ms, langs, strict=True) if q == lang]
+        if values:
+            p50, p95, p99 = percentiles(values)
+            share = len(values) / max(len(run.latencies_ms), 1)
+            out[lang] = {
+                "p50_ms": round(p50, 3),
+                "p95_ms": round(p95, 3),
+                "p99_ms": round(p99, 3),
+                "share": round(share, 3),
+            }
+    return out
+
+
 # ---- scale: a synthetic corpus from the report's own sentences ---------------------------
 
 
@@ -516,6 +538,7 @@ def measure_service(ctx: Context, index: Path, slices: Iterator[list[str]]) -> d
                 run = load_run(server, route, queries, c, ctx.args.duration)
                 summary = run.summary()
                 summary["distinct_queries"] = len(queries)
+                summary["by_lang"] = by_language(run, queries)
                 if run.error_samples:
                     summary["error_samples"] = run.error_samples
                 result[route.strip("/")][f"c{c}"] = summary
@@ -658,9 +681,15 @@ def render(r: dict[str, Any]) -> str:
                 f"{x['p99_ms']:>10.2f}{x['rps']:>10.1f}{x['errors']:>8d}"
                 f"{x['server_p50_ms']:>12.2f}"
             )
+            for lang, y in x.get("by_lang", {}).items():
+                label = f"  {lang} ({y['share']:.0%})"
+                lines.append(
+                    f"{label:24}{y['p50_ms']:>10.2f}{y['p95_ms']:>10.2f}{y['p99_ms']:>10.2f}"
+                )
     sc = r["scale"]
     lines += [
-        "(server p50: the server's own time, from Server-Timing; the rest is HTTP and the client)",
+        "(server p50: the server's own time, from Server-Timing; the rest is HTTP and the client;"
+        " zh/en: the run's Chinese and English questions)",
         "",
         f"/search c1 p50 / floor total p50: {r['ratio_search_c1_p50_to_floor']:.2f}",
         f"cold start {r['cold_start_s']:.2f} s; server peak RSS {r['server_peak_rss_mb']:.0f} MB; "

@@ -46,6 +46,8 @@ class LoadResult:
     server_ms: list[float] = field(default_factory=list)
     # CPU seconds this client spent: on a shared machine it competes with the server.
     client_cpu_s: float = 0.0
+    # Which body (index into the bodies sent) each latency in latencies_ms belongs to.
+    body_index: list[int] = field(default_factory=list)
 
     @property
     def requests(self) -> int:
@@ -103,6 +105,7 @@ class _Shared:
         self.max_requests = max_requests
         self.deadline = deadline
         self.latencies: list[float] = []
+        self.body_index: list[int] = []
         self.server: list[float] = []
         self.samples: list[str] = []
         self.errors = 0
@@ -115,10 +118,11 @@ class _Shared:
             self.issued += 1
             return self.issued - 1
 
-    def record(self, latency_ms: float, own_ms: float | None, problem: str | None) -> None:
+    def record(self, n: int, latency_ms: float, own_ms: float | None, problem: str | None) -> None:
         with self.lock:
             if problem is None:
                 self.latencies.append(latency_ms)
+                self.body_index.append(n)
                 if own_ms is not None:
                     self.server.append(own_ms)
             else:
@@ -148,7 +152,7 @@ def _worker(
             except (OSError, http.client.HTTPException) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
                 conn.close()  # the next request opens a new connection
-            shared.record((time.perf_counter() - t) * 1000, own, problem)
+            shared.record(n % len(payloads), (time.perf_counter() - t) * 1000, own, problem)
     finally:
         conn.close()
 
@@ -207,4 +211,5 @@ def run_load(
         list(shared.samples),
         list(shared.server),
         time.process_time() - cpu,
+        list(shared.body_index),
     )

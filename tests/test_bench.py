@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from eval import bench
-from eval.loadgen import percentiles, require_loopback, run_load, server_total_ms
+from eval.loadgen import LoadResult, percentiles, require_loopback, run_load, server_total_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
@@ -126,6 +126,7 @@ def test_run_load_stops_at_the_request_cap_and_counts_errors(local_server: str) 
     assert (result.requests, len(result.latencies_ms), result.errors) == (9, 6, 3)
     assert result.error_samples == ["HTTP 500: {}"]
     assert result.server_ms == [2.5] * 6
+    assert sorted(result.body_index) == [0, 0, 0, 1, 1, 1]  # body 2 ("bad") always failed
     assert (result.summary()["errors"], result.summary()["server_p50_ms"]) == (3, 2.5)
 
 
@@ -225,3 +226,11 @@ def test_bench_end_to_end_writes_every_field(tmp_path: Path) -> None:
     assert results["index"].endswith("seeds-index")
     assert {t["target"].split(" ")[0] for t in results["targets"]} >= {"/search", "/ask"}
     assert "targets:" in proc.stdout and "results written to" in proc.stdout
+
+
+def test_by_language_splits_latencies_by_the_question_sent() -> None:
+    queries = ["上海的增长目标是多少", "What is the growth target?"]
+    run = LoadResult(1, [10.0, 30.0, 12.0, 14.0], 0, 1.0, body_index=[0, 1, 0, 0])
+    split = bench.by_language(run, queries)
+    assert split["zh"] == {"p50_ms": 12.0, "p95_ms": 13.8, "p99_ms": 13.96, "share": 0.75}
+    assert split["en"] == {"p50_ms": 30.0, "p95_ms": 30.0, "p99_ms": 30.0, "share": 0.25}
