@@ -171,8 +171,6 @@ class OnnxEmbedder:
     `threads` intra-op threads and without the GIL.
     """
 
-    backend = "onnx"
-
     def __init__(
         self,
         bundle: Path,
