@@ -184,39 +184,41 @@ class ContextResponse(BaseModel):
     after: list[PassageOut] = Field(description="Up to `context` later passages, in order.")
 
 
-class SectionSummary(BaseModel):
+class _SectionHead(BaseModel):
+    """What every view of a section starts with: its reference, title, path and span."""
+
     ref: str
     title: str
     heading_path: list[str]
     doc_id: str
     start: int
     end: int
+
+    @staticmethod
+    def head(s: Section) -> dict[str, Any]:
+        return {
+            "ref": s.ref,
+            "title": s.title,
+            "heading_path": list(s.heading_path),
+            "doc_id": s.doc_id,
+            "start": s.start,
+            "end": s.end,
+        }
+
+
+class SectionSummary(_SectionHead):
     passage_count: int
 
     @classmethod
     def of(cls, s: Section) -> SectionSummary:
-        return cls(
-            ref=s.ref,
-            title=s.title,
-            heading_path=list(s.heading_path),
-            doc_id=s.doc_id,
-            start=s.start,
-            end=s.end,
-            passage_count=len(s.passage_ids),
-        )
+        return cls(**cls.head(s), passage_count=len(s.passage_ids))
 
 
 class SectionsResponse(BaseModel):
     sections: list[SectionSummary]
 
 
-class SectionResponse(BaseModel):
-    ref: str
-    title: str
-    heading_path: list[str]
-    doc_id: str
-    start: int
-    end: int
+class SectionResponse(_SectionHead):
     passages: list[PassageOut]
 
 

@@ -75,12 +75,7 @@ async def section(
     """One section: its reference, title, heading path, source span and passages."""
     s = api.retriever.section(ref, doc_id)
     return SectionResponse(
-        ref=s.ref,
-        title=s.title,
-        heading_path=list(s.heading_path),
-        doc_id=s.doc_id,
-        start=s.start,
-        end=s.end,
+        **SectionResponse.head(s),
         passages=[PassageOut.of(api.retriever.passage(pid), api.titles) for pid in s.passage_ids],
     )
 
