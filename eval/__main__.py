@@ -21,7 +21,7 @@ from indexer.errors import ReportQAError
 from .errors import EvalError
 
 if TYPE_CHECKING:
-    from indexer.embed import Embedder
+    from indexer.encoders import Embedder
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 T = TypeVar("T")
@@ -41,7 +41,7 @@ def _list(kind: Callable[[str], T], what: str) -> Callable[[str], list[T]]:
 
 
 def parser() -> argparse.ArgumentParser:
-    from indexer.settings import get_settings
+    from service.settings import get_settings
 
     from .retrievers import ALL
 
@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
 
 
 def _tune(args: argparse.Namespace, embedder: Embedder | None) -> int:
-    from indexer.settings import get_settings
+    from service.settings import get_settings
 
     from . import tune
     from .gold import load_questions, locate_evidence
@@ -116,19 +116,38 @@ def _tune(args: argparse.Namespace, embedder: Embedder | None) -> int:
     sources = load_sources(args.index, args.source, settings)
     spans = locate_evidence(questions, sources)
     embedder = embedder or index_embedder(args.index, settings)
+    ml = None
+    if settings.multilingual:
+        from indexer.encoders import load_multilingual
+
+        ml = load_multilingual(settings.multilingual_model, **settings.encoder_options(threads=0))
     studies = ["chunks", "fusion", "threshold"] if args.study == "all" else [args.study]
     args.out.mkdir(parents=True, exist_ok=True)
     for study in studies:
         if study == "chunks":
             source_dir = args.source or settings.source_dir
-            data, table = tune.chunks(questions, spans, source_dir, embedder, args.sizes)
+            data, table = tune.chunks(
+                questions,
+                spans,
+                source_dir,
+                embedder,
+                args.sizes,
+                multilingual=ml,
+                ml_cache_dir=settings.multilingual_cache_dir,
+            )
         elif study == "fusion":
             data, table = tune.fusion(
-                questions, spans, args.index, embedder, args.alphas, args.rrf_k
+                questions, spans, args.index, embedder, args.alphas, args.rrf_k, multilingual=ml
             )
         else:
             data, table = tune.threshold(
-                questions, spans, args.index, embedder, settings.default_k, args.max_refused
+                questions,
+                spans,
+                args.index,
+                embedder,
+                settings.default_k,
+                args.max_refused,
+                multilingual=ml,
             )
         path = args.out / f"tune-{study}.json"
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from indexer.types import Passage
+from service.query import understand
 
 from .gold import Question, Span, is_relevant
 from .retrievers import passage_from_json, post_json
@@ -22,7 +23,7 @@ from .retrievers import passage_from_json, post_json
 if TYPE_CHECKING:
     import httpx
 
-    from service.ask import Asker
+    from service.answers import Asker
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _SPACE = re.compile(r"\s+")
@@ -60,7 +61,7 @@ class InProcessAnswerer:
         self.mode = mode
 
     def answer(self, question: Question) -> AnswerRecord:
-        a = self.asker.ask(question.question, self.k, self.mode, doc_id=question.doc_id)
+        a = self.asker.ask(understand(question.question, self.k, self.mode, doc_id=question.doc_id))
         by_n = {c.n: c.hit.passage for c in a.citations}
         cited = cited_passages(a.text, by_n) if a.answerable else ()
         return AnswerRecord(question.id, a.text, a.answerable, cited, a.backend, a.evidence_score)

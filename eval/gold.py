@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from indexer.build import read_sources
 from indexer.errors import ReportQAError
+from indexer.sources import read_sources
 from indexer.store import read_manifest
 
 from .errors import EvalError

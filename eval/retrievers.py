@@ -1,6 +1,6 @@
 """The retrievers compared by the eval: ours (in-process or over HTTP) and two naive baselines.
 
-Ours are `bm25`, `dense` and `hybrid` from the index (service.search.Retriever) or from a
+Ours are `bm25`, `dense` and `hybrid` from the index (service.retrieval.Retriever) or from a
 running service (POST /search). The baselines stand for what people build in an afternoon:
 LangChain's RecursiveCharacterTextSplitter (500 characters, 50 overlap, start index from the
 splitter) with the same embedding model in a flat FAISS inner-product index
@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from indexer.embed import Embedder
+from indexer.encoders import Embedder
 from indexer.lexical import LexicalIndex
 from indexer.types import Passage
+from service.query import understand
 
 from .errors import EvalError
 from .gold import Question
@@ -25,7 +26,7 @@ from .gold import Question
 if TYPE_CHECKING:
     import httpx
 
-    from service.search import Retriever
+    from service.retrieval import Retriever
 
 OURS = ("bm25", "dense", "hybrid")
 NAIVE = ("naive-dense-500", "naive-bm25-500")
@@ -51,7 +52,8 @@ class IndexRetriever:
         self.name = name or mode
 
     def search(self, question: Question, k: int) -> list[Passage]:
-        result = self.retriever.search(question.question, k, self.mode, doc_id=question.doc_id)
+        query = understand(question.question, k, self.mode, doc_id=question.doc_id)
+        result = self.retriever.search(query)
         return [hit.passage for hit in result.hits]
 
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from indexer.embed import Embedder, encoder_options, load_embedder
+from indexer.encoders import Embedder, load_embedder
 from indexer.errors import IndexLoadError
-from indexer.settings import Settings, get_settings
-from indexer.store import LoadedIndex, load_index, read_manifest
+from indexer.store import read_manifest
 from indexer.types import Passage
+from service.settings import Settings, get_settings
 
 from .answers import Answerer, AnswerRecord, HttpAnswerer, InProcessAnswerer, score_answers
 from .errors import EvalError
@@ -40,7 +40,8 @@ from .retrievers import (
 if TYPE_CHECKING:
     import httpx
 
-    from service.search import Retriever
+    from service.retrieval import Retriever
+    from service.runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +70,13 @@ def index_embedder(index: Path, settings: Settings) -> Embedder:
             settings.embedding_model,
             settings.query_prompt,
             settings.passage_prompt,
-            **encoder_options(settings, threads=0),
+            **settings.encoder_options(threads=0),
         )
     return load_embedder(
         str(manifest["model"]),
         manifest.get("query_prompt"),
         manifest.get("passage_prompt"),
-        **encoder_options(settings, threads=0),
+        **settings.encoder_options(threads=0),
     )
 
 
@@ -114,8 +115,11 @@ class Session:
         self.cfg = cfg
         self.settings = settings
         self._embedder = embedder or (retriever.embedder if retriever else None)
-        self._index: LoadedIndex | None = retriever.index if retriever else None
-        self._retriever = retriever
+        self._runtime: Runtime | None = None
+        if retriever is not None:
+            from service.runtime import attach
+
+            self._runtime = attach(settings, retriever)
         self._client = client
         self._own_client = client is None
 
@@ -126,22 +130,18 @@ class Session:
         return self._embedder
 
     @property
-    def index(self) -> LoadedIndex:
-        if self._index is None:
-            self._index = load_index(
-                self.cfg.index, expected_model=self.embedder.name, expected_dim=self.embedder.dim
-            )
-        return self._index
+    def runtime(self) -> Runtime:
+        """The index of cfg.index with its encoders and asker, built as the service builds it."""
+        if self._runtime is None:
+            from service import runtime
+
+            settings = self.settings.model_copy(update={"index_dir": self.cfg.index})
+            self._runtime = runtime.load(settings, self.embedder, threads=0)
+        return self._runtime
 
     @property
     def retriever(self) -> Retriever:
-        if self._retriever is None:
-            from service.search import Retriever
-
-            self._retriever = Retriever(
-                self.index, self.embedder, cache_size=self.settings.query_cache_size
-            )
-        return self._retriever
+        return self.runtime.retriever
 
     @property
     def client(self) -> httpx.Client:
@@ -171,9 +171,7 @@ class Session:
         k = self.settings.default_k
         if self.cfg.url:
             return HttpAnswerer(self.client, k)
-        from service.ask import Asker
-
-        return InProcessAnswerer(Asker(self.retriever, self.settings.answer_min_score), k)
+        return InProcessAnswerer(self.runtime.asker, k)
 
 
 def run(

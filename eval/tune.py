@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from indexer.build import build
-from indexer.embed import Embedder
-from indexer.store import load_index
+from indexer.encoders import CachedEmbedder, Embedder
+from indexer.store import LoadedIndex, load_index
 
 from .answers import AnswerRecord, score_answers
 from .gold import Question, Span
@@ -54,6 +54,11 @@ def _header(label: Sequence[str]) -> list[str]:
     return [*label, *names, "chars", *(f"{n} zh" for n in names), *(f"{n} en" for n in names)]
 
 
+def _ml(index: LoadedIndex, encoder: Embedder | None) -> Embedder | None:
+    """The multilingual encoder where the index has multilingual vectors."""
+    return encoder if index.multilingual is not None else None
+
+
 def chunks(
     questions: Sequence[Question],
     spans: dict[str, list[Span]],
@@ -61,21 +66,32 @@ def chunks(
     embedder: Embedder,
     sizes: Sequence[int] = SIZES,
     modes: Sequence[str] = ("hybrid", "dense", "bm25"),
+    multilingual: Embedder | None = None,
+    ml_cache_dir: Path | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Build a throw-away index per window size and score each mode on it."""
-    from service.search import Retriever
+    """Build a throw-away index per window size and score each mode on it.
+
+    `multilingual` (with its vector cache `ml_cache_dir`) is built into each index and
+    answers English questions, as in the service.
+    """
+    from service.retrieval import Retriever
 
     results: dict[str, Any] = {}
     body = []
-    shared = None
+    shared = CachedEmbedder(embedder)  # query vectors do not depend on the index
     with tempfile.TemporaryDirectory(prefix="eval-chunks-") as tmp:
         for size in sizes:
             out = Path(tmp) / f"idx-{size}"
-            built = build(source_dir, out, embedder, chunk_size=size, progress=False)
-            retriever = Retriever(load_index(out), embedder)
-            if shared is not None:  # query vectors do not depend on the index
-                retriever.cache = shared
-            shared = retriever.cache
+            built = build(
+                source_dir,
+                out,
+                embedder,
+                chunk_size=size,
+                progress=False,
+                multilingual_encoder=multilingual,
+                ml_cache_dir=ml_cache_dir,
+            )
+            retriever = Retriever(load_index(out), shared, multilingual=multilingual)
             entry: dict[str, Any] = {"passages": built.passages}
             for mode in modes:
                 ranked = retrieve_all(IndexRetriever(retriever, mode), questions)
@@ -94,21 +110,19 @@ def fusion(
     embedder: Embedder,
     alphas: Sequence[float] = ALPHAS,
     rrf_k: int = 60,
+    multilingual: Embedder | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Hybrid mode with RRF against weighted min-max fusion at several alphas."""
-    from service.search import FusionConfig, Retriever
+    from service.retrieval import FusionConfig, Retriever
 
     index = load_index(index_dir)
     configs = {f"rrf k={rrf_k}": FusionConfig("rrf", rrf_k=rrf_k)}
     configs.update({f"weighted alpha={a}": FusionConfig("weighted", alpha=a) for a in alphas})
-    shared = None
+    shared = CachedEmbedder(embedder)  # query vectors are the same for every fusion
     results: dict[str, Any] = {}
     body = []
     for label, cfg in configs.items():
-        retriever = Retriever(index, embedder, cfg)
-        if shared is not None:  # query vectors are the same for every fusion
-            retriever.cache = shared
-        shared = retriever.cache
+        retriever = Retriever(index, shared, cfg, multilingual=_ml(index, multilingual))
         ranked = retrieve_all(IndexRetriever(retriever, "hybrid"), questions)
         results[label] = _brief(score_retriever(questions, ranked, spans))
         body.append(_row([label], results[label]))
@@ -182,15 +196,16 @@ def threshold(
     embedder: Embedder,
     k: int = 5,
     max_refused: Sequence[float] = (0.0, 0.05, 0.10),
+    multilingual: Embedder | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Evidence scores of extractive answers (min_score=0) and the refusal threshold they imply."""
-    from service.answer import DEFAULT_MIN_SCORE
-    from service.ask import Asker
-    from service.search import Retriever
+    from service.answers import DEFAULT_MIN_SCORE, Asker
+    from service.retrieval import Retriever
 
     from .answers import InProcessAnswerer
 
-    asker = Asker(Retriever(load_index(index_dir), embedder), min_score=0.0)
+    index = load_index(index_dir)
+    asker = Asker(Retriever(index, embedder, multilingual=_ml(index, multilingual)), min_score=0.0)
     records = answer_all(InProcessAnswerer(asker, k), questions)
     scores = np.array([records[q.id].evidence_score or 0.0 for q in questions])
     unanswerable = np.array([not q.answerable for q in questions])

@@ -1,17 +1,14 @@
-"""Index government reports: parse headings, chunk passages, embed, and store on disk."""
+"""Index government reports: read, parse headings, chunk passages, embed, and store on disk.
 
-from .build import BuildReport, build, read_sources
-from .embed import Embedder, SentenceTransformerEmbedder, load_embedder
-from .errors import (
-    IndexLoadError,
-    InvalidQueryError,
-    ModelError,
-    NotFoundError,
-    ReportQAError,
-    SourceError,
-)
-from .settings import Settings, get_settings
-from .store import LoadedIndex, load_index
+Build time only: nothing here knows of HTTP, answers or the service's settings.
+"""
+
+from .build import BuildReport, build
+from .encoders import Embedder, SentenceTransformerEmbedder, load_embedder, load_multilingual
+from .errors import IndexLoadError, ModelError, ReportQAError, SourceError
+from .settings import IndexSettings
+from .sources import SourceDoc, read_sources
+from .store import LoadedIndex, load_index, write_index
 from .types import DocumentMeta, Heading, Hit, Passage, Section
 
 __all__ = [
@@ -21,19 +18,19 @@ __all__ = [
     "Heading",
     "Hit",
     "IndexLoadError",
-    "InvalidQueryError",
+    "IndexSettings",
     "LoadedIndex",
     "ModelError",
-    "NotFoundError",
     "Passage",
     "ReportQAError",
     "Section",
     "SentenceTransformerEmbedder",
-    "Settings",
+    "SourceDoc",
     "SourceError",
     "build",
-    "get_settings",
     "load_embedder",
     "load_index",
+    "load_multilingual",
     "read_sources",
+    "write_index",
 ]

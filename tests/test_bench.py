@@ -15,8 +15,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eval import bench
+from eval.bench.queries import PREFIXES, QUESTIONS, SUFFIXES, query_pool, report_sentences
+from eval.bench.scale import recall_at_10
+from eval.bench.server import by_language
+from eval.bench.synthetic import (
+    DenseIndex,
+    lexical_from_sentences,
+    mean_vectors,
+    remove_index,
+    synthetic_passages,
+    write_scale_index,
+)
 from eval.loadgen import LoadResult, percentiles, require_loopback, run_load, server_total_ms
+from indexer import dense, store
+from indexer.lexical import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
@@ -27,7 +39,7 @@ FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 
 def test_report_sentences_split_at_sentence_ends_and_drop_repeats_and_scraps() -> None:
     text = "一、总体要求\n今年经济增长7%。城市更新加快；短。\n今年经济增长7%。Growth is fine! Ok?"
-    assert bench.report_sentences(text) == [
+    assert report_sentences(text) == [
         "一、总体要求",
         "今年经济增长7%。",
         "城市更新加快；",
@@ -36,42 +48,42 @@ def test_report_sentences_split_at_sentence_ends_and_drop_repeats_and_scraps() -
 
 
 def test_query_pool_has_every_variant_once_in_a_reproducible_shuffle() -> None:
-    pool = bench.query_pool(["甲", "甲？"])
+    pool = query_pool(["甲", "甲？"])
     # 8 prefixes x 6 suffixes x 2 questions, less one repeat for each prefix
     # ("甲" + "？" is "甲？").
     assert len(pool) == len(set(pool)) == 8 * 6 * 2 - 8
     assert {"甲", "甲？", "甲？？", "Q: 甲？（2018年）"} <= set(pool)
-    assert pool == bench.query_pool(["甲", "甲？"])
-    assert pool != bench.query_pool(["甲", "甲？"], seed=1)
+    assert pool == query_pool(["甲", "甲？"])
+    assert pool != query_pool(["甲", "甲？"], seed=1)
     questions = ["甲", "甲？"]
-    variants = (p + q + s for p in bench.PREFIXES for s in bench.SUFFIXES for q in questions)
+    variants = (p + q + s for p in PREFIXES for s in SUFFIXES for q in questions)
     in_order = list(dict.fromkeys(variants))
     assert pool != in_order and sorted(pool) == sorted(in_order)
 
 
 def test_synthetic_passages_are_distinct_sets_of_two_to_four_and_reproducible() -> None:
-    combos = bench.synthetic_passages(12, 300, seed=7)
+    combos = synthetic_passages(12, 300, seed=7)
     assert len(combos) == 300
     assert {len(c) for c in combos} == {2, 3, 4}
     assert all(len(set(c)) == len(c) and all(0 <= i < 12 for i in c) for c in combos)
     assert len({frozenset(c) for c in combos}) == 300
-    assert combos == bench.synthetic_passages(12, 300, seed=7)
-    assert combos != bench.synthetic_passages(12, 300, seed=8)
+    assert combos == synthetic_passages(12, 300, seed=7)
+    assert combos != synthetic_passages(12, 300, seed=8)
 
 
 def test_synthetic_passages_refuse_what_cannot_be_made() -> None:
     with pytest.raises(ValueError, match="at least 4 sentences"):
-        bench.synthetic_passages(3, 10)
+        synthetic_passages(3, 10)
     # 4 sentences give only C(4,2) + C(4,3) + C(4,4) = 11 distinct sets.
     with pytest.raises(ValueError, match="only 11 distinct passages"):
-        bench.synthetic_passages(4, 12)
+        synthetic_passages(4, 12)
 
 
 def test_mean_vectors_match_a_brute_force_mean() -> None:
     rng = np.random.default_rng(0)
     sentences = rng.normal(size=(9, 5)).astype(np.float32)
     combos = [(0, 1), (2, 3, 4), (5, 6, 7, 8), (8, 0)]
-    got = bench.mean_vectors(sentences, combos)
+    got = mean_vectors(sentences, combos)
     for row, combo in zip(got, combos, strict=True):
         want = sentences[list(combo)].mean(axis=0)
         np.testing.assert_allclose(row, want / np.linalg.norm(want), rtol=1e-5, atol=1e-6)
@@ -81,7 +93,53 @@ def test_recall_at_10_counts_the_exact_top_10_found() -> None:
     exact = np.array([list(range(12)), list(range(100, 112))])
     approx = np.array([[0, 1, 2, 3, 4, 5, 6, 7, 50, 51, 8, 9], [*range(100, 110), 1, 2]])
     # query 0 finds 8 of its 10 in the top 10, query 1 all 10: mean 0.9.
-    assert bench.recall_at_10(exact, approx) == pytest.approx(0.9)
+    assert recall_at_10(exact, approx) == pytest.approx(0.9)
+
+
+def test_the_questions_are_the_eval_sets() -> None:
+    assert QUESTIONS == ROOT / "eval" / "questions.jsonl"
+
+
+class _FakeEncoder:
+    """Only what an index's manifest records of an encoder."""
+
+    def __init__(self, name: str, dim: int) -> None:
+        self.name, self.dim = name, dim
+        self.query_prompt, self.passage_prompt = "q: ", "p: "
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+
+def test_scale_index_loads_as_the_service_loads_it_and_is_removed(tmp_path: Path) -> None:
+    sentences = [
+        "今年经济增长百分之七。",
+        "城市更新加快推进。",
+        "生态环境持续改善。",
+        "民生保障更加有力。",
+    ]
+    combos = synthetic_passages(len(sentences), 6, seed=3)
+    texts = ["".join(sentences[i] for i in combo) for combo in combos]
+    rng = np.random.default_rng(0)
+    main_vecs = mean_vectors(rng.normal(size=(4, 8)).astype(np.float32), combos)
+    ml_vecs = mean_vectors(rng.normal(size=(4, 6)).astype(np.float32), combos)
+    main = DenseIndex(_FakeEncoder("main-model", 8), dense.build_index(main_vecs, "flat", 32, 64))
+    ml = DenseIndex(_FakeEncoder("ml-model", 6), dense.build_index(ml_vecs, "flat", 32, 64))
+    lexical = lexical_from_sentences([tokenize(x) for x in sentences], combos)
+    folder = tmp_path / "work" / "scale-flat"
+    write_scale_index(folder, texts, main, lexical, "flat", 160, ml)
+    loaded = store.load_index(folder, expected_model="main-model", expected_dim=8)
+    assert [p.text for p in loaded.passages] == texts
+    assert loaded.manifest["query_prompt"] == "q: " and loaded.manifest["faiss_index"] == "flat"
+    assert [d.doc_id for d in loaded.documents] == ["synthetic"] and loaded.sections == []
+    assert loaded.multilingual is not None and loaded.multilingual.model == "ml-model"
+    assert not (folder / store.EMBED_KEYS).exists()
+    assert len(json.loads((folder / store.ML_KEYS).read_text(encoding="utf-8"))) == len(texts)
+    remove_index(folder)
+    assert list((tmp_path / "work").iterdir()) == []
 
 
 def test_percentiles() -> None:
@@ -231,6 +289,6 @@ def test_bench_end_to_end_writes_every_field(tmp_path: Path) -> None:
 def test_by_language_splits_latencies_by_the_question_sent() -> None:
     queries = ["上海的增长目标是多少", "What is the growth target?"]
     run = LoadResult(1, [10.0, 30.0, 12.0, 14.0], 0, 1.0, body_index=[0, 1, 0, 0])
-    split = bench.by_language(run, queries)
+    split = by_language(run, queries)
     assert split["zh"] == {"p50_ms": 12.0, "p95_ms": 13.8, "p99_ms": 13.96, "share": 0.75}
     assert split["en"] == {"p50_ms": 30.0, "p95_ms": 30.0, "p99_ms": 30.0, "share": 0.25}

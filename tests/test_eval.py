@@ -391,7 +391,7 @@ def test_scoring_over_http_matches_in_process(tmp_path, fixture_index, fake_embe
     from fastapi.testclient import TestClient
 
     from service.api.app import create_app
-    from service.search import Retriever
+    from service.retrieval import Retriever
 
     ours = ("bm25", "dense", "hybrid")
     cfg = RunConfig(FIXTURE_QUESTIONS, tmp_path / "none", ours, source=FIXTURE_CORPUS)

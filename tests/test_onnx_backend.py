@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import onnx_backend
-from indexer.embed import SentenceTransformerEmbedder, bundled_m3e_path, load_embedder
-from indexer.onnx_backend import OnnxEmbedder, OnnxUnavailable, folder_key
+from indexer.encoders import SentenceTransformerEmbedder, bundled_m3e_path, load_embedder
+from indexer.encoders import onnx as onnx_backend
+from indexer.encoders.onnx import OnnxEmbedder, OnnxUnavailable, folder_key
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_export_is_made_once_and_a_damaged_one_is_made_again(
 
     model = first.bundle / onnx_backend.MODEL_FILE
     model.write_bytes(model.read_bytes()[:1000])
-    with caplog.at_level(logging.WARNING, logger="indexer.onnx_backend"):
+    with caplog.at_level(logging.WARNING, logger="indexer.encoders.onnx"):
         repaired = OnnxEmbedder.load("m3e-small", cache_dir=cache, threads=1)
     assert "unreadable" in caplog.text and "exporting again" in caplog.text
     np.testing.assert_allclose(repaired.encode_queries(["市政府工作报告"]), expected, atol=1e-6)
@@ -83,7 +83,7 @@ def test_unwritable_cache_falls_back_to_pytorch_with_a_warning(
     not_a_folder.write_text("x")
     with pytest.raises(OnnxUnavailable, match="ONNX_CACHE_DIR"):
         OnnxEmbedder.load("m3e-small", cache_dir=not_a_folder)
-    with caplog.at_level(logging.WARNING, logger="indexer.embed"):
+    with caplog.at_level(logging.WARNING, logger="indexer.encoders.load"):
         embedder = load_embedder("m3e-small", backend="onnx", onnx_cache_dir=not_a_folder)
     assert isinstance(embedder, SentenceTransformerEmbedder)
     assert "encoding with PyTorch instead" in caplog.text
@@ -106,7 +106,7 @@ def test_folder_key_follows_names_and_contents(tmp_path: Path) -> None:
 def test_a_cached_export_runs_without_importing_torch(m3e) -> None:
     cache = str(m3e.bundle.parent)
     code = (
-        "import sys; from pathlib import Path; from indexer.embed import load_embedder; "
+        "import sys; from pathlib import Path; from indexer.encoders import load_embedder; "
         f"e = load_embedder('m3e-small', backend='onnx', onnx_cache_dir=Path({cache!r})); "
         "e.encode_queries(['测试']); print(type(e).__name__, 'torch' in sys.modules)"
     )

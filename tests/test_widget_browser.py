@@ -23,9 +23,10 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from indexer.settings import Settings
 from indexer.store import LoadedIndex
 from indexer.types import Passage
+from service.query import understand
+from service.settings import Settings
 
 pytestmark = pytest.mark.browser
 
@@ -149,7 +150,7 @@ def denied() -> Iterator[HostSite]:
 
 def serve(index: LoadedIndex, embedder: Any, origin: str, **settings: Any) -> LiveServer:
     from service.api.app import create_app
-    from service.search import Retriever
+    from service.retrieval import Retriever
 
     app = create_app(Settings(cors_origins=[origin], **settings), Retriever(index, embedder))
     return LiveServer(app)
@@ -232,7 +233,7 @@ def citation(p: Passage, index: LoadedIndex) -> str:
 def test_question_card_context_citation_and_screenshots(
     context: Any, real_server: LiveServer, allowed: HostSite, real_index: LoadedIndex, m3e: Any
 ) -> None:
-    from service.search import Retriever
+    from service.retrieval import Retriever
 
     expected = by_content(real_index, "新增7000张养老床位")
     answering = next(s for s in re.findall(r"[^。]*。", expected.text) if "7000张养老床位" in s)
@@ -316,9 +317,9 @@ def test_section_reference_shows_that_section(
 def test_search_mode_highlights_query_terms(
     context: Any, real_server: LiveServer, allowed: HostSite, real_index: LoadedIndex, m3e: Any
 ) -> None:
-    from service.search import Retriever
+    from service.retrieval import Retriever
 
-    want = [h.passage.id for h in Retriever(real_index, m3e).search(QUESTION, 5).hits]
+    want = [h.passage.id for h in Retriever(real_index, m3e).search(understand(QUESTION, 5)).hits]
     page = host_page(context, real_server, allowed)
     submit(page, QUESTION, mode="search")
     cards = page.locator(".report-widget .rw-card")
@@ -390,7 +391,7 @@ def test_markup_in_passages_renders_as_text(
     fixture_index: LoadedIndex,
     fake_embedder: Any,
 ) -> None:
-    from service.search import Retriever
+    from service.retrieval import Retriever
 
     unsafe = by_content(fixture_index, "onerror")
     assert '<img src=x onerror="window.__xss=1">' in unsafe.text
@@ -403,7 +404,7 @@ def test_markup_in_passages_renders_as_text(
 
     query = "必须原样显示为文字"
     assert unsafe.id in [
-        h.passage.id for h in Retriever(fixture_index, fake_embedder).search(query).hits
+        h.passage.id for h in Retriever(fixture_index, fake_embedder).search(understand(query)).hits
     ]
     submit(page, query, mode="search")
     expect(page.locator(f".report-widget .rw-card[data-passage-id='{unsafe.id}']")).to_have_count(1)
@@ -503,7 +504,7 @@ def test_widget_page_frame_ancestors_setting(
     from pydantic import ValidationError
 
     from service.api.app import create_app
-    from service.search import Retriever
+    from service.retrieval import Retriever
 
     settings = Settings(widget_frame_ancestors="'self' https://news.example")
     app = create_app(settings, Retriever(fixture_index, fake_embedder))

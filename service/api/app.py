@@ -10,17 +10,17 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
 
-from indexer.settings import Settings, get_settings
-from indexer.threads import configure_threads
-from service.ask import Asker
-from service.search import Retriever
+from indexer.encoders.threads import configure_threads
+from service.answers import Asker
+from service.retrieval import Retriever
+from service.settings import Settings, get_settings
 
 from . import errors, widget
 from .limits import BodyLimit
 from .observability import Observability
+from .requests import request_models
 from .routes import browse, health, search
 from .state import AppState
 
@@ -61,7 +61,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if state.retriever is None:
+        if state.runtime is None:
             await anyio.to_thread.run_sync(state.load)
         configure_threads(state.threads)
         await anyio.to_thread.run_sync(state.warm_up)
@@ -79,7 +79,7 @@ def create_app(
     )
     app.state.api = state
     errors.install(app, settings, MAX_BODY_BYTES)
-    app.include_router(search.router)
+    app.include_router(search.make_router(request_models(settings.limits)))
     app.include_router(browse.router)
     app.include_router(health.router)
     app.include_router(widget.router)
@@ -95,18 +95,6 @@ def create_app(
     # Added last, so outermost: every request is counted and logged, preflights included.
     app.add_middleware(Observability, metrics=state.metrics)
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title,
-                version=app.version,
-                description=app.description,
-                routes=app.routes,
-            )
-            app.openapi_schema = document_limits(schema, settings)
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
@@ -118,19 +106,3 @@ def _fastapi(**kwargs: Any) -> FastAPI:
         log.warning("fastapi-offline is not installed: /docs will load Swagger UI from a CDN")
         return FastAPI(**kwargs)
     return FastAPIOffline(**kwargs)
-
-
-def document_limits(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """Write the configured limits (question length, k) into the request schemas."""
-    models = schema.get("components", {}).get("schemas", {})
-    for name, text in (("SearchRequest", "query"), ("AskRequest", "question")):
-        props = models.get(name, {}).get("properties", {})
-        if text in props:
-            props[text]["maxLength"] = settings.max_question_chars
-        k = props.get("k")
-        if k is not None:
-            k["default"] = settings.default_k
-            for branch in k.get("anyOf", [k]):
-                if branch.get("type") == "integer":
-                    branch["maximum"] = settings.max_k
-    return schema

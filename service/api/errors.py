@@ -11,17 +11,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from indexer.errors import (
-    IndexLoadError,
-    InvalidQueryError,
-    ModelError,
-    NotFoundError,
-    ReportQAError,
-    SourceError,
-)
-from indexer.settings import Settings
-from service.generate import GenerationError
-from service.search import MODES
+from indexer.errors import IndexLoadError, ModelError, ReportQAError, SourceError
+from service.answers.generators import GenerationError
+from service.errors import InvalidQueryError, NotFoundError
+from service.limits import MAX_CONTEXT
+from service.query import MODES
+from service.settings import Settings
 
 log = logging.getLogger("service.api")
 
@@ -130,7 +125,10 @@ def describe(error: dict[str, Any], path: str, settings: Settings) -> tuple[str,
             f"k must be an integer between 1 and {settings.max_k}, got {value!r}",
         )
     if field == "context":
-        return "invalid_query", f"context must be an integer between 0 and 20, got {value!r}"
+        return (
+            "invalid_query",
+            f"context must be an integer between 0 and {MAX_CONTEXT}, got {value!r}",
+        )
     if field == "mode":
         return "invalid_query", f"unknown mode {value!r}: use one of {', '.join(MODES)}"
     if field in ("generate", "stream"):

@@ -1,79 +1,15 @@
-"""Request and response models of the HTTP API (pydantic lives here, at the edge, only)."""
+"""Response models of the HTTP API (pydantic lives here and in requests.py, at the edge, only)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
 from indexer.types import DocumentMeta, Hit, Passage, Section
-from service.answer import Answer, Citation
-from service.search import MAX_K
+from service.answers import Answer, Citation
 
-Mode = Literal["hybrid", "dense", "bm25"]
-
-
-def _valid_text(value: str) -> str:
-    """Refuse lone surrogates: they cannot be encoded, searched or echoed back as UTF-8."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise PydanticCustomError(
-            "invalid_text", "the text holds characters that are not valid Unicode: send UTF-8"
-        ) from None
-    return value
-
-
-Text = Annotated[str, AfterValidator(_valid_text)]
-# Contains something other than whitespace (JSON Schema `pattern` is a search, not a match).
-QueryText = Annotated[str, Field(min_length=1, pattern=r"\S"), AfterValidator(_valid_text)]
-K = Annotated[
-    int,
-    Field(
-        ge=1,
-        le=MAX_K,
-        strict=True,
-        description="How many passages to return: 1..MAX_K (50). Omitted: DEFAULT_K (5).",
-    ),
-]
-DocId = Annotated[
-    Text | None, Field(description="Only passages of this document (GET /documents).")
-]
-SectionRef = Annotated[
-    Text | None,
-    Field(description="Only passages inside this section reference: '三' (a part), '三（四）'."),
-]
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SearchRequest(_Request):
-    """POST /search."""
-
-    query: QueryText = Field(description="A question, a section reference or a passage id.")
-    k: K | None = None
-    mode: Mode = Field("hybrid", description="hybrid (default), dense or bm25.")
-    doc_id: DocId = None
-    section: SectionRef = None
-
-
-class AskRequest(_Request):
-    """POST /ask."""
-
-    question: QueryText = Field(description="A question about the report.")
-    k: K | None = None
-    mode: Mode = Field("hybrid", description="hybrid (default), dense or bm25.")
-    doc_id: DocId = None
-    section: SectionRef = None
-    generate: bool = Field(True, strict=True, description="False: citations only, answer null.")
-    stream: bool = Field(
-        False,
-        strict=True,
-        description="True: text/event-stream with `citations`, `delta`..., `done` events.",
-    )
+from .requests import Mode
 
 
 class PassageOut(BaseModel):

@@ -1,4 +1,4 @@
-"""What the app holds: settings, the loaded index behind a Retriever and an Asker, or why not."""
+"""What the app holds: settings, the loaded Runtime (retriever and asker), or why not."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from typing import ParamSpec, TypeVar
 import anyio
 import anyio.to_thread
 
-from indexer.errors import IndexLoadError, ModelError, ReportQAError
-from indexer.settings import Settings
+from indexer.encoders.threads import SEARCHES
+from indexer.errors import IndexLoadError, ReportQAError
 from indexer.store import FIX
-from indexer.threads import SEARCHES, thread_count
-from service.ask import Asker
-from service.generate import make_generator
-from service.search import Retriever
+from service import runtime
+from service.answers import Asker
+from service.query import understand
+from service.retrieval import Retriever
+from service.runtime import Runtime
+from service.settings import Settings
 
 from .observability import Metrics
 
@@ -31,53 +33,12 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def load(settings: Settings) -> tuple[Retriever, Asker]:
-    """Load the index and the embedding model named by the settings (slow: seconds)."""
-    from indexer.embed import encoder_options, load_embedder
-    from indexer.store import load_index
-
-    index = load_index(
-        settings.index_dir,
-        expected_model=settings.embedding_model,
-        source_dir=settings.source_dir,
-        ef_search=settings.hnsw_ef_search,
-    )
-    embedder = load_embedder(
-        settings.embedding_model,
-        settings.query_prompt,
-        settings.passage_prompt,
-        **encoder_options(settings),
-    )
-    if embedder.dim != index.dim:
-        raise ModelError(
-            f"the index at {settings.index_dir} holds {index.dim}-dimensional vectors but "
-            f"{settings.embedding_model} gives {embedder.dim}: {FIX}"
-        )
-    retriever = Retriever(
-        index,
-        embedder,
-        cache_size=settings.query_cache_size,
-        multilingual="auto" if settings.multilingual else None,
-    )
-    if retriever.multilingual:
-        # Built here, not on the first English question (about 1-2 s).
-        retriever.translator()
-        retriever.encode_multilingual("warm up")
-    return retriever, make_asker(retriever, settings)
-
-
-def make_asker(retriever: Retriever, settings: Settings) -> Asker:
-    """An Asker with the settings' threshold and answer backend (ANSWER_BACKEND)."""
-    return Asker(retriever, settings.answer_min_score, make_generator(settings))
-
-
 @dataclass
 class AppState:
     """The service's state; `retriever` is None until an index is loaded."""
 
     settings: Settings
-    retriever: Retriever | None = None
-    asker: Asker | None = None
+    runtime: Runtime | None = None
     load_error: ReportQAError | None = None
     titles: dict[str, str] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
@@ -87,22 +48,29 @@ class AppState:
     _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.threads = thread_count(self.settings.torch_threads)
+        self.threads = self.settings.threads
         # One more than the cores hold: a search is ready to run the moment one finishes,
         # instead of waiting for the event loop to hand it over (c8: ~100 vs ~90 rps).
         self.slots = max(1, (os.cpu_count() or 1) // self.threads) + 1
 
+    @property
+    def retriever(self) -> Retriever | None:
+        return self.runtime.retriever if self.runtime is not None else None
+
     def attach(self, retriever: Retriever, asker: Asker | None = None) -> None:
         """Serve this retriever (and asker)."""
-        self.retriever = retriever
-        self.asker = asker or make_asker(retriever, self.settings)
-        self.titles = {d.doc_id: d.title for d in retriever.index.documents}
+        self.serve(runtime.attach(self.settings, retriever, asker))
+
+    def serve(self, loaded: Runtime) -> None:
+        """Serve this runtime."""
+        self.runtime = loaded
+        self.titles = {d.doc_id: d.title for d in loaded.index.documents}
         self.load_error = None
 
     def load(self) -> None:
         """Load from the settings; on failure keep the reason for /readyz and 503s."""
         try:
-            retriever, asker = load(self.settings)
+            loaded = runtime.load(self.settings)
         except ReportQAError as exc:
             log.error("index not loaded: %s", exc)
             self.load_error = exc
@@ -113,20 +81,20 @@ class AppState:
                 f"({type(exc).__name__}: {exc}): {FIX}"
             )
         else:
-            self.attach(retriever, asker)
+            self.serve(loaded)
             log.info(
                 "loaded %s: %d passages, model %s",
                 self.settings.index_dir,
-                len(retriever.passages),
-                retriever.index.model,
+                len(loaded.index.passages),
+                loaded.index.model,
             )
 
     def warm_up(self) -> None:
         """Run one search so the first user does not pay for lazy loading (jieba, torch)."""
-        if self.retriever is None:
+        if self.runtime is None:
             return
         try:
-            self.retriever.search(WARM_UP_QUERY, k=1, mode="hybrid", resolve_refs=False)
+            self.runtime.retriever.search(understand(WARM_UP_QUERY, 1, resolve_refs=False))
         except Exception:  # a failed warm-up must not stop the service from starting
             log.exception("warm-up search failed")
 

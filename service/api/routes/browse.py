@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from indexer.errors import NotFoundError
+from service.errors import NotFoundError
+from service.limits import MAX_CONTEXT
 
 from ..deps import Loaded, LoadedDep
 from ..schemas import (
@@ -22,7 +23,6 @@ from .common import errors
 
 router = APIRouter(tags=["browse"])
 
-MAX_CONTEXT = 20
 DocFilter = Annotated[
     str | None, Query(description="Only this document (default: the first that has it).")
 ]

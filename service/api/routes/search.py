@@ -1,6 +1,9 @@
-"""POST /search and POST /ask (JSON or an event stream)."""
+"""POST /search and POST /ask (JSON or an event stream).
 
-from __future__ import annotations
+The routes are made per app (make_router), with request models that carry its limits.
+No `from __future__ import annotations` here: FastAPI reads the body models from the
+annotations of functions defined inside make_router.
+"""
 
 import json
 import logging
@@ -14,55 +17,21 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from indexer.errors import ReportQAError
-from service.ask import CitationsEvent, DeltaEvent, DoneEvent, Event
-from service.lang import detect_lang
+from service.answers import CitationsEvent, DeltaEvent, DoneEvent, Event
+from service.query import Query
 
-from ..deps import Loaded, LoadedDep, check_k, check_text
+from ..deps import Loaded, LoadedDep
 from ..errors import status_of
 from ..observability import record_timings
-from ..schemas import (
-    AskRequest,
-    AskResponse,
-    CitationOut,
-    SearchHit,
-    SearchRequest,
-    SearchResponse,
-)
+from ..requests import RequestModels
+from ..schemas import AskResponse, CitationOut, SearchHit, SearchResponse
 from .common import errors
 
 log = logging.getLogger("service.api")
-router = APIRouter(tags=["search"])
 
 
 def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 1)
-
-
-@router.post("/search", response_model=SearchResponse, responses=errors(413, 404, 422, 503))
-async def search(body: SearchRequest, request: Request, api: LoadedDep) -> SearchResponse:
-    """Rank passages for a query (hybrid, dense or BM25), optionally within a document or section.
-
-    A query that is a passage id or names a section (三（四）讲了什么, 第三部分第四节) resolves to
-    that passage or section directly.
-    """
-    t0 = time.perf_counter()
-    query = check_text(body.query, "query", api.settings)
-    k = check_k(body.k, api.settings)
-    result = await api.state.run(
-        api.retriever.search, query, k, body.mode, body.doc_id, body.section
-    )
-    record_timings(
-        request.state, {"search" if n == "total_ms" else n: v for n, v in result.timings.items()}
-    )
-    return SearchResponse(
-        query=query,
-        mode=body.mode,
-        lang="en" if detect_lang(query) == "en" else "zh",
-        resolved=result.resolved,
-        section=result.section,
-        results=[SearchHit.of_hit(h, api.titles) for h in result.hits],
-        took_ms=_ms(t0),
-    )
 
 
 def _event(name: str, content: dict[str, Any]) -> dict[str, Any]:
@@ -112,26 +81,88 @@ STREAM_DOC = {
 }
 
 
-@router.post(
-    "/ask",
-    response_model=AskResponse,
-    responses={200: {"content": STREAM_DOC}, **errors(413, 404, 422, 503)},
+SEARCH_DOC = (
+    "Rank passages for a query (hybrid, dense or BM25), optionally within a document or "
+    "section.\n\nA query that is a passage id or names a section (三（四）讲了什么, "
+    "第三部分第四节) resolves to\nthat passage or section directly."
 )
-async def ask(body: AskRequest, request: Request, api: LoadedDep) -> Any:
-    """Answer a question with quotes from the report and numbered citations.
+ASK_DOC = (
+    "Answer a question with quotes from the report and numbered citations.\n\n"
+    "`generate: false` returns the citations with a null answer; `stream: true` answers with\n"
+    "server-sent events."
+)
 
-    `generate: false` returns the citations with a null answer; `stream: true` answers with
-    server-sent events.
-    """
+
+def make_router(models: RequestModels) -> APIRouter:
+    """The /search and /ask routes, taking the request bodies of `models`."""
+    router = APIRouter(tags=["search"])
+    search_body, ask_body = models.search, models.ask
+
+    @router.post(
+        "/search",
+        response_model=SearchResponse,
+        responses=errors(413, 404, 422, 503),
+        description=SEARCH_DOC,
+    )
+    async def search(
+        body: search_body,  # type: ignore[valid-type]
+        request: Request,
+        api: LoadedDep,
+    ) -> SearchResponse:
+        return await run_search(body, request, api)
+
+    @router.post(
+        "/ask",
+        response_model=AskResponse,
+        responses={200: {"content": STREAM_DOC}, **errors(413, 404, 422, 503)},
+        description=ASK_DOC,
+    )
+    async def ask(
+        body: ask_body,  # type: ignore[valid-type]
+        request: Request,
+        api: LoadedDep,
+    ) -> Any:
+        return await run_ask(body, request, api)
+
+    return router
+
+
+async def run_search(body: Any, request: Request, api: Loaded) -> SearchResponse:
+    """The search route's work (its description is make_router's)."""
     t0 = time.perf_counter()
-    question = check_text(body.question, "question", api.settings)
-    k = check_k(body.k, api.settings)
-    args = (question, k, body.mode, body.doc_id, body.section, body.generate)
+    query = api.runtime.understand(body.query, body.k, body.mode, body.doc_id, body.section)
+    result = await api.state.run(api.retriever.search, query)
+    record_timings(
+        request.state, {"search" if n == "total_ms" else n: v for n, v in result.timings.items()}
+    )
+    return SearchResponse(
+        query=query.text,
+        mode=body.mode,
+        lang=query.lang,
+        resolved=result.resolved,
+        section=result.section,
+        results=[SearchHit.of_hit(h, api.titles) for h in result.hits],
+        took_ms=_ms(t0),
+    )
+
+
+async def run_ask(body: Any, request: Request, api: Loaded) -> Any:
+    """The ask route's work (its description is make_router's)."""
+    t0 = time.perf_counter()
+    query = api.runtime.understand(
+        body.question,
+        body.k,
+        body.mode,
+        body.doc_id,
+        body.section,
+        generate=body.generate,
+        field="question",
+    )
     if body.stream:
-        return await _stream(api, question, args, t0)
-    answer = await api.state.run(api.asker.ask, *args)
+        return await _stream(api, query, t0)
+    answer = await api.state.run(api.asker.ask, query)
     record_timings(request.state, {"ask": (time.perf_counter() - t0) * 1000})
-    return JSONResponse(AskResponse.of(question, answer, api.titles, _ms(t0)).body())
+    return JSONResponse(AskResponse.of(query.text, answer, api.titles, _ms(t0)).body())
 
 
 def _sse(event: str, data: Any) -> ServerSentEvent:
@@ -151,10 +182,9 @@ def _serialize(event: Event, question: str, titles: dict[str, str], t0: float) -
     raise TypeError(f"Asker.stream yielded an unknown event {event!r}")
 
 
-async def _stream(
-    api: Loaded, question: str, args: tuple[Any, ...], t0: float
-) -> EventSourceResponse:
-    events: Iterator[Event] = api.asker.stream(*args)
+async def _stream(api: Loaded, query: Query, t0: float) -> EventSourceResponse:
+    question = query.text
+    events: Iterator[Event] = api.asker.stream(query)
     # Retrieval runs before the first event: its errors still get their own status code.
     first = await api.state.run(next, events, None)
 

@@ -1,7 +1,7 @@
 """Questions in, answers with citations out: retrieval, then an answer backend. No HTTP here.
 
-With a generator (service/generate.py) the answer is written by a language model from the
-retrieved passages and checked (service/grounding.py); any failure of the model gives the
+With a generator (answers/generators) the answer is written by a language model from the
+retrieved passages and checked (answers/grounding.py); any failure of the model gives the
 composed answer instead, with backend "extractive" and a warning. When a stream fails midway,
 the deltas already sent were the model's and the done event carries the composed answer: a
 client shows the done event's text.
@@ -11,63 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.embed import Embedder
-
-from .answer import (
-    DEFAULT_MIN_SCORE,
-    DEFAULT_MIN_SCORE_EN,
-    Answer,
-    Citation,
-    compose,
-    unsupported_terms,
-)
-from .generate import GenerationError, Generator, call_within, iterate_within
+from ..query import Query
+from ..retrieval import Retriever, SearchResult
+from .compose import Answer, Citation, compose
+from .generators import GenerationError, Generator, call_within, iterate_within
 from .grounding import check, clean_stream
-from .lang import detect_lang
-from .search import Retriever, SearchResult
+from .verify import DEFAULT_MIN_SCORE, DEFAULT_MIN_SCORE_EN, unsupported_terms
 
 log = logging.getLogger(__name__)
 
 # Streaming the composed answer: the size of each delta, in characters.
 DELTA_CHARS = 16
-
-
-class SentenceCache:
-    """Sentence vectors by (encoder, text): the report has a few hundred sentences, and
-    encoding the cited ones on every request was most of /ask's time and memory."""
-
-    def __init__(self, embedder: Embedder, size: int = 20_000) -> None:
-        self.embedder = embedder
-        self.name = embedder.name
-        self.dim = embedder.dim
-        self.size = size
-        self._vectors: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.encode_queries(texts)
-
-    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            fresh = self.embedder.encode_passages(missing)
-            with self._lock:
-                if len(self._vectors) + len(missing) > self.size:
-                    self._vectors.clear()
-                self._vectors.update(zip(missing, fresh, strict=True))
-        with self._lock:
-            cached = [self._vectors.get(t) for t in texts]
-        if any(v is None for v in cached):  # evicted meanwhile: encode this batch as it is
-            return self.embedder.encode_passages(texts)
-        return np.stack([v for v in cached if v is not None]).astype(np.float32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,61 +67,42 @@ class Asker:
         # The multilingual encoder's similarities live on their own scale.
         self.min_score_en = DEFAULT_MIN_SCORE_EN if min_score is None else min_score
         self.generator = generator
-        self._sentence_caches: dict[int, SentenceCache] = {}
         # All indexed text, headings included: what a question names must occur in it.
         self.corpus = "\n".join(
             dict.fromkeys(t for p in retriever.passages for t in (*p.heading_path, p.text))
         )
 
-    def retrieve(
-        self,
-        question: str,
-        k: int = 5,
-        mode: str = "hybrid",
-        doc_id: str | None = None,
-        section: str | None = None,
-    ) -> SearchResult:
-        return self.retriever.search(question, k, mode, doc_id, section)
+    def retrieve(self, query: Query) -> SearchResult:
+        return self.retriever.search(query)
 
-    def extractive(self, question: str, result: SearchResult) -> Answer:
-        lang = detect_lang(question)
+    def extractive(self, result: SearchResult) -> Answer:
+        """The composed answer from a search result (quotes of the best sentences)."""
+        query = result.query
         # Sentences are scored by the encoder that fits the question: the multilingual one
         # for an English question over an index that has it.
-        embedder = self.retriever.embedder
-        qvec = np.zeros(embedder.dim, dtype=np.float32)
+        encoder = self.retriever.encoder_for(query)
+        qvec = np.zeros(encoder.dim, dtype=np.float32)
         if result.hits:
-            embedder, qvec = self.retriever.query_encoder(result.query)
-        english = embedder is not self.retriever.embedder
-        cache = self._sentence_caches.get(id(embedder))
-        if cache is None:
-            cache = self._sentence_caches.setdefault(id(embedder), SentenceCache(embedder))
+            qvec = encoder.encode_query(result.text)
+        english = encoder is not self.retriever.embedder
         return compose(
-            question,
+            query.text,
             result.hits,
             qvec,
-            cache,
+            encoder,
             self.min_score_en if english else self.min_score,
-            lang=lang,
+            lang=query.lang,
             section_ref=result.section if result.resolved == "section" else None,
-            missing=unsupported_terms(question, self.corpus),
+            missing=unsupported_terms(query.text, self.corpus),
         )
 
-    def ask(
-        self,
-        question: str,
-        k: int = 5,
-        mode: str = "hybrid",
-        doc_id: str | None = None,
-        section: str | None = None,
-        generate: bool = True,
-    ) -> Answer:
-        """Retrieve, then answer (or only the citations when generate is False).
+    def ask(self, query: Query) -> Answer:
+        """Retrieve, then answer (only the citations when query.generate is False).
 
         Never raises for a failing generator: the composed answer comes back with a warning.
         """
-        result = self.retrieve(question, k, mode, doc_id, section)
-        answer = self.extractive(question, result)
-        if not generate:
+        answer = self.extractive(self.retrieve(query))
+        if not query.generate:
             return Answer(
                 None,
                 answer.answerable,
@@ -176,7 +117,8 @@ class Asker:
         citations = _plain(answer.citations)
         try:
             text = call_within(
-                lambda: generator.generate(question, citations, answer.lang), generator.timeout_s
+                lambda: generator.generate(query.text, citations, answer.lang),
+                generator.timeout_s,
             )
             return self._checked(text, citations, answer, generator)
         except Exception as exc:
@@ -200,15 +142,7 @@ class Asker:
             extra={"removed_markers": list(checked.removed)} if checked.removed else {},
         )
 
-    def stream(
-        self,
-        question: str,
-        k: int = 5,
-        mode: str = "hybrid",
-        doc_id: str | None = None,
-        section: str | None = None,
-        generate: bool = True,
-    ) -> Iterator[Event]:
+    def stream(self, query: Query) -> Iterator[Event]:
         """Citations first, then the answer text in deltas, then the final answer.
 
         With a generator the deltas are the model's chunks as they arrive, with markers for
@@ -218,15 +152,14 @@ class Asker:
         differs from the deltas already sent: a client shows the done event's text.
         """
         generator = self.generator
-        if generate and generator is not None:
-            result = self.retrieve(question, k, mode, doc_id, section)
-            composed = self.extractive(question, result)
+        if query.generate and generator is not None:
+            composed = self.extractive(self.retrieve(query))
             if composed.citations:
-                yield from self._generated_stream(question, composed, generator)
+                yield from self._generated_stream(query.text, composed, generator)
                 return
             answer = composed
         else:
-            answer = self.ask(question, k, mode, doc_id, section, generate)
+            answer = self.ask(query)
         yield CitationsEvent(answer.citations)
         text = answer.text or ""
         for i in range(0, len(text), DELTA_CHARS):

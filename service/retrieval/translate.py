@@ -7,9 +7,10 @@ this module) covers the report's own terms that a general dictionary lacks or wo
 differently (GDP -> 生产总值, metro -> 轨道交通, life expectancy -> 期望寿命). Numbers and
 Latin codes (2018, 7.1%, PM2.5, C919) are carried over unchanged.
 
-Each English unit becomes a group of alternative Chinese terms; search scores a group by
-its best-matching term, so a word with many translations does not outweigh one with few
-(Pirkola's structured queries, SIGIR 1998).
+Each English unit becomes a group of alternative Chinese terms (`groups`); search joins
+every group's terms into one flat BM25 query (`terms`), so a word with many translations
+weighs more than one with few. Scoring each group by its best term instead (Pirkola's
+structured queries, SIGIR 1998) is not done.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from indexer.types import Hit
 
-from .answer import Citation
+from .compose import Citation
 
 OPEN = "<<<PASSAGES"
 CLOSE = "PASSAGES>>>"

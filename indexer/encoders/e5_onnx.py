@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
-from .onnx_backend import cache_root, content_key, publish
+from ..errors import ModelError
+from .onnx import cache_root, content_key, publish
 
 log = logging.getLogger(__name__)
 

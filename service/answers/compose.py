@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import jieba.posseg as pseg
 import numpy as np
 
-from indexer.embed import Embedder
+from indexer.encoders import Embedder
 from indexer.lexical import tokenize
 from indexer.types import Hit
+
+from .verify import DEFAULT_MIN_SCORE
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 _NUMERIC_Q = re.compile(
@@ -22,36 +23,12 @@ _NUMERIC_Q = re.compile(
 )
 _DIGIT = re.compile(r"\d")
 
-# Below this best-sentence score the report is taken not to answer the question.
-# Calibrated on eval/questions.jsonl (see README, "Answer threshold").
-# Calibrated with `python -m eval tune threshold` (README, "Answer threshold"): no Chinese
-# answerable question of the gold set scores below 0.665.
-DEFAULT_MIN_SCORE = 0.655
-# The same for English questions, whose sentences are scored by the multilingual encoder:
-# at 0.77, 1 of 56 answerable and 4 of 7 unanswerable English gold questions fall below.
-DEFAULT_MIN_SCORE_EN = 0.77
-# Place words that name no particular place (周边地区, 城区): never taken as unmentioned places.
-_GENERIC_PLACE = (
-    "地区",
-    "城区",
-    "市区",
-    "郊区",
-    "社区",
-    "园区",
-    "景区",
-    "小区",
-    "街区",
-    "辖区",
-    "片区",
-    "湾区",
-)
 # Sentences within this margin of the best one are quoted too (at most MAX_QUOTES).
 MARGIN = 0.06
 MAX_QUOTES = 3
 MAX_QUOTE_CHARS = 260
 
 NOT_FOUND_ZH = "报告中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 NOT_FOUND_EN = (
     "The report does not appear to answer this question. "
     "The closest passages are listed below for reference."
@@ -121,31 +98,6 @@ def score_sentences(
         if numeric and _DIGIT.search(s.text):
             scores[i] += 0.05
     return scores.astype(np.float32)
-
-
-def years_in(text: str) -> set[str]:
-    """Four-digit years (1900-2099) written in a text."""
-    return set(_YEAR.findall(text))
-
-
-def unsupported_terms(question: str, corpus: str) -> list[str]:
-    """What a question asks about that the documents never mention, so they cannot answer it.
-
-    Two kinds, both checked against the whole indexed text: a year (2017) and a place name
-    with an administrative suffix (北京市, 浦东新区: jieba's `ns` tag ending in 市省区县州).
-    Similarity alone cannot tell "Beijing's budget" from Shanghai's budget sentences.
-    """
-    missing = [f"{y}年" for y in sorted(years_in(question)) if y not in corpus]
-    for word, flag in pseg.cut(question):
-        if (
-            flag == "ns"
-            and len(word) >= 3
-            and word[-1] in "市省区县州"
-            and not word.endswith(_GENERIC_PLACE)
-            and word not in corpus
-        ):
-            missing.append(word)
-    return list(dict.fromkeys(missing))
 
 
 def _not_found(lang: str, missing: list[str]) -> str:

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .embed import choose_prompts, resolve_model
-from .errors import ModelError
+from ..errors import ModelError
+from .base import choose_prompts, resolve_model
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

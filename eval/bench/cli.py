@@ -1,0 +1,141 @@
+"""python -m eval.bench [--duration 20] [--scale 100000] [--out bench-results]
+
+Latency, throughput, memory and scale of the service, measured against the floor (the
+same retrieval in-process, without HTTP) in the same run. Prints a table and writes
+results.json to --out. Every loop is bounded in count and time; load goes to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from indexer import store
+from indexer.build import build
+from indexer.encoders import load_embedder, load_multilingual
+from indexer.encoders.threads import configure_threads
+from service.settings import get_settings
+
+from .context import Context
+from .floor import load_floor, measure_floor
+from .machine import machine_info
+from .queries import QUESTIONS, load_questions, query_pool
+from .report import render
+from .scale import measure_scale
+from .server import CONCURRENCY, measure_service
+from .targets import targets
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    settings = get_settings()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(
+            f"[bench {time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True
+        )
+
+    # The service's threads per search for every engine, before any model loads: the floor
+    # must do the work the server does, the way it does it.
+    configure_threads(settings.threads)
+    results: dict[str, Any] = {"machine": machine_info(settings)}
+    report_path = sorted(Path(args.source).rglob("*.txt"))
+    if not report_path:
+        raise SystemExit(f"error: no .txt report in {args.source}: pass --source")
+    report_text = "\n".join(p.read_text(encoding="utf-8") for p in report_path)
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        t = time.perf_counter()
+        embedder = load_embedder(
+            settings.embedding_model,
+            settings.query_prompt,
+            settings.passage_prompt,
+            **settings.encoder_options(settings.threads),  # the service's, for a fair floor
+        )
+        ml_encoder = None
+        if settings.multilingual:
+            ml_encoder = load_multilingual(
+                settings.multilingual_model, **settings.encoder_options(threads=1)
+            )
+        results["model_load_s"] = round(time.perf_counter() - t, 3)
+        log(f"models loaded in {results['model_load_s']:.2f} s; building {args.source}")
+        built = work / "seeds-index"
+        # An empty vector cache: the build embeds every passage, as a first build does.
+        report = build(
+            Path(args.source),
+            built,
+            embedder,
+            chunk_size=settings.chunk_size,
+            index_kind=settings.faiss_index,
+            hnsw_m=settings.hnsw_m,
+            ef_search=settings.hnsw_ef_search,
+            progress=False,
+            multilingual_encoder=ml_encoder,
+            ml_cache_dir=work / "ml-cache",
+        )
+        results["build_s"] = round(report.total_s, 3)
+        results["build_passages"] = report.passages
+        results["multilingual"] = ml_encoder.name if ml_encoder is not None else None
+        index_dir = Path(args.index) if args.index else settings.index_dir
+        if not (index_dir / store.MANIFEST).is_file():
+            log(f"no index at {index_dir}: using the one just built from {args.source}")
+            index_dir = built
+        results["index"] = str(index_dir)
+
+        pool = query_pool(load_questions(QUESTIONS, report_text))
+        floor_queries = pool[: args.floor_queries]
+        rest = pool[args.floor_queries :]
+        runs = 2 * len(CONCURRENCY) + 2
+        per_run = max(len(rest) // runs, 1)
+        slices = iter([rest[i * per_run : (i + 1) * per_run] for i in range(runs)])
+        ctx = Context(
+            args, settings, out, work, embedder, ml_encoder, floor_queries, report_text, log
+        )
+
+        floor = load_floor(settings, index_dir, embedder)  # as the service builds it
+        results["floor"], query_vecs = measure_floor(floor, floor_queries, settings.default_k)
+        results["floor"]["passages"] = len(floor.index.passages)
+        log(f"floor over {len(floor_queries)} queries: {results['floor']}")
+        del floor
+
+        service = measure_service(ctx, index_dir, slices)
+        results.update(service)
+        results["ratio_search_c1_p50_to_floor"] = round(
+            results["search"]["c1"]["p50_ms"] / max(results["floor"]["total_p50_ms"], 1e-9), 3
+        )
+        results["scale"] = measure_scale(ctx, args.scale, query_vecs, slices)
+    results["targets"] = targets(results)
+    results["bench_s"] = round(time.perf_counter() - started, 1)
+    results["machine"]["load_average_end"] = list(os.getloadavg())
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per load run")
+    parser.add_argument("--scale", type=int, default=100_000, help="synthetic passages")
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument("--index", type=Path, default=None, help="default: INDEX_DIR")
+    parser.add_argument("--source", type=Path, default=None, help="default: SOURCE_DIR")
+    parser.add_argument("--floor-queries", type=int, default=300)
+    args = parser.parse_args(argv)
+    if args.source is None:
+        args.source = get_settings().source_dir
+    if args.duration <= 0 or args.scale < 10 or args.floor_queries < 10:
+        parser.error("--duration must be positive, --scale and --floor-queries at least 10")
+    results = run(args)
+    out = Path(args.out) / "results.json"
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(render(results))
+    print(f"\nresults written to {out}")
+    return 0

@@ -1,0 +1,96 @@
+"""Look-ups over a loaded index: passages by id, their neighbours, sections, filter rows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from indexer.parse import ref_within
+from indexer.store import LoadedIndex
+from indexer.types import Passage, Section
+
+from ..errors import NotFoundError
+from ..refs import normalise_ref
+
+
+class Corpus:
+    """The passages and sections of one loaded index, by id, reference and document."""
+
+    def __init__(self, index: LoadedIndex) -> None:
+        self.index = index
+        self.doc_rows: dict[str, np.ndarray] = {}
+        for doc in index.documents:
+            self.doc_rows[doc.doc_id] = np.array(
+                [i for i, p in enumerate(index.passages) if p.doc_id == doc.doc_id], dtype=np.int64
+            )
+
+    @property
+    def passages(self) -> list[Passage]:
+        return self.index.passages
+
+    def row(self, passage_id: str) -> int:
+        """The row of a passage id; NotFoundError with an example id when there is none."""
+        row = self.index.by_id.get(passage_id)
+        if row is None:
+            raise NotFoundError(
+                f"no passage with id {passage_id!r}: ids look like "
+                f"{self.passages[0].id!r}; find them with POST /search"
+            )
+        return row
+
+    def passage(self, passage_id: str) -> Passage:
+        return self.passages[self.row(passage_id)]
+
+    def context(self, passage_id: str, n: int) -> tuple[Passage, list[Passage], list[Passage]]:
+        """A passage with up to n neighbours on each side from the same section."""
+        row = self.row(passage_id)
+        p = self.passages[row]
+        same = [
+            i
+            for i in range(max(0, row - n), min(len(self.passages), row + n + 1))
+            if self.passages[i].doc_id == p.doc_id and self.passages[i].section == p.section
+        ]
+        before = [self.passages[i] for i in same if i < row][-n:] if n else []
+        after = [self.passages[i] for i in same if i > row][:n] if n else []
+        return p, before, after
+
+    def check_doc(self, doc_id: str | None) -> None:
+        """NotFoundError listing the known documents when doc_id is not one of them."""
+        if doc_id is not None and doc_id not in self.doc_rows:
+            known = ", ".join(sorted(self.doc_rows))
+            raise NotFoundError(f"no document {doc_id!r}: known documents are {known}")
+
+    def has_section(self, ref: str, doc_id: str | None) -> bool:
+        return any(
+            s.ref == ref and (doc_id is None or s.doc_id == doc_id) for s in self.index.sections
+        )
+
+    def section(self, ref: str, doc_id: str | None = None) -> Section:
+        """The section with exactly this reference (the first document's, unless doc_id)."""
+        self.check_doc(doc_id)
+        ref = normalise_ref(ref)
+        for s in self.index.sections:
+            if s.ref == ref and (doc_id is None or s.doc_id == doc_id):
+                return s
+        refs = [s.ref for s in self.index.sections if doc_id is None or s.doc_id == doc_id]
+        raise NotFoundError(
+            f"no section {ref!r}{f' in {doc_id}' if doc_id else ''}: "
+            f"sections are {', '.join(dict.fromkeys(refs))}"
+        )
+
+    def rows(self, doc_id: str | None, section: str | None) -> np.ndarray | None:
+        """Rows allowed by the filters (None = all); `section` is a normalised reference."""
+        if doc_id is None and section is None:
+            return None
+        self.check_doc(doc_id)
+        rows = self.doc_rows[doc_id] if doc_id else np.arange(len(self.passages))
+        if section is not None:
+            rows = np.array(
+                [r for r in rows if ref_within(self.passages[r].section, section)], dtype=np.int64
+            )
+            if rows.size == 0:
+                where = f" in {doc_id}" if doc_id else ""
+                raise NotFoundError(
+                    f"no passages in section {section!r}{where}: use a reference such as "
+                    "'三' (a part) or '三（四）' (a section); GET /sections/三 shows one"
+                )
+        return rows

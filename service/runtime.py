@@ -1,0 +1,108 @@
+"""The one way to build the running system from settings: index, encoders, retriever, asker.
+
+The API (service.api.state), eval and the bench all call `load`, so they cannot drift
+apart. Only this module turns Settings into library arguments for query time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from indexer.encoders import Embedder, load_embedder, load_multilingual
+from indexer.errors import ModelError
+from indexer.store import FIX, LoadedIndex, load_index
+
+from .answers import Asker
+from .answers.generators import make_generator
+from .limits import Limits
+from .query import Query, understand
+from .retrieval import Retriever
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """A loaded index with everything that answers over it."""
+
+    settings: Settings
+    retriever: Retriever
+    asker: Asker
+
+    @property
+    def index(self) -> LoadedIndex:
+        return self.retriever.index
+
+    @property
+    def limits(self) -> Limits:
+        return self.settings.limits
+
+    def understand(
+        self,
+        text: str,
+        k: int | None = None,
+        mode: str = "hybrid",
+        doc_id: str | None = None,
+        section: str | None = None,
+        *,
+        generate: bool = True,
+        field: str = "query",
+    ) -> Query:
+        """service.query.understand within this runtime's limits."""
+        return understand(
+            text, k, mode, doc_id, section, generate=generate, limits=self.limits, field=field
+        )
+
+
+def make_asker(retriever: Retriever, settings: Settings) -> Asker:
+    """An Asker with the settings' threshold and answer backend (ANSWER_BACKEND)."""
+    return Asker(retriever, settings.answer_min_score, make_generator(settings))
+
+
+def load(
+    settings: Settings, embedder: Embedder | None = None, threads: int | None = None
+) -> Runtime:
+    """Load the index at settings.index_dir and the models it needs (slow: seconds).
+
+    Args:
+        settings: the configuration (index folder, models, backends, caches, answers).
+        embedder: use this model instead of loading EMBEDDING_MODEL (eval loads the one the
+            index was built with; tests a fake one).
+        threads: threads per encode call; settings.threads (per search) when None.
+
+    Raises:
+        IndexLoadError, ModelError: the index or a model cannot be loaded; the message says
+            how to fix it. GenerationError: the answer backend is misconfigured.
+    """
+    options = settings.encoder_options(settings.threads if threads is None else threads)
+    index = load_index(
+        settings.index_dir,
+        expected_model=settings.embedding_model if embedder is None else embedder.name,
+        source_dir=settings.source_dir,
+        ef_search=settings.hnsw_ef_search,
+    )
+    if embedder is None:
+        embedder = load_embedder(
+            settings.embedding_model, settings.query_prompt, settings.passage_prompt, **options
+        )
+    if embedder.dim != index.dim:
+        raise ModelError(
+            f"the index at {settings.index_dir} holds {index.dim}-dimensional vectors but "
+            f"{embedder.name} gives {embedder.dim}: {FIX}"
+        )
+    ml = None
+    if settings.multilingual and index.multilingual is not None:
+        ml = load_multilingual(index.multilingual.model, **options)
+    retriever = Retriever(index, embedder, cache_size=settings.query_cache_size, multilingual=ml)
+    if retriever.multilingual and retriever.ml_encoder is not None:
+        # Built here, not on the first English question (about 1-2 s).
+        retriever.translator()
+        retriever.ml_encoder.encode_query("warm up")
+    return Runtime(settings, retriever, make_asker(retriever, settings))
+
+
+def attach(settings: Settings, retriever: Retriever, asker: Asker | None = None) -> Runtime:
+    """A Runtime over an already built retriever (and asker; by default the settings')."""
+    return Runtime(settings, retriever, asker or make_asker(retriever, settings))

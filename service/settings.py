@@ -1,0 +1,76 @@
+"""The service's configuration: the index's (IndexSettings) plus serving, limits and answers.
+
+Read from the environment only by entry points: `python -m service`, the app factory when
+given none, eval and the bench. Everything else takes a Settings (or the values it needs).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+
+from indexer.encoders.threads import thread_count
+from indexer.settings import IndexSettings
+
+from .limits import K_CEILING, Limits
+
+
+class Settings(IndexSettings):
+    """Configuration read from environment variables (and an optional `.env` file)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_question_chars: int = Field(500, ge=1)
+    default_k: int = Field(5, ge=1, le=K_CEILING)
+    max_k: int = Field(K_CEILING, ge=1, le=K_CEILING)
+    # One thread per search, as many searches as cores: on 2 cores this gave 1.6x the
+    # throughput of 2 threads at concurrency 8, the same latency alone (see README, Benchmark).
+    torch_threads: int = Field(1, ge=0, description="Threads per search; 0 = number of CPUs.")
+    query_cache_size: int = Field(1024, ge=0)
+    widget_frame_ancestors: str = Field(
+        "*",
+        pattern=r"^[^;,\r\n]+$",
+        description="CSP frame-ancestors of GET /widget: '*', or e.g. 'self' https://a.example.",
+    )
+
+    # Answers
+    answer_backend: Literal["extractive", "openai", "transformers"] = "extractive"
+    answer_min_score: float | None = Field(
+        None, description="Override for the calibrated 'not in the report' threshold."
+    )
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    openai_model: str | None = None
+    generation_timeout_s: float = Field(30.0, gt=0)
+    generator_model: str | None = None
+    generator_max_new_tokens: int = Field(384, ge=1, le=4096)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.max_question_chars, self.default_k, self.max_k)
+
+    @property
+    def threads(self) -> int:
+        """Threads per search (TORCH_THREADS; 0 = every CPU)."""
+        return thread_count(self.torch_threads)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once per process (entry points only)."""
+    return Settings()
