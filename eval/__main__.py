@@ -84,6 +84,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
+    from service.settings import get_settings
+
     from .report import render_text, write_outputs
     from .retrievers import parse_names
     from .runner import RunConfig, run
@@ -97,7 +99,7 @@ def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
         out=args.out,
         source=args.source,
     )
-    summary = run(cfg, embedder)
+    summary = run(cfg, embedder, settings=get_settings())
     print(render_text(summary))
     for path in write_outputs(summary, cfg.out):
         print(f"wrote {path}")

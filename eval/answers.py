@@ -1,6 +1,6 @@
 """Answer scoring: does the answer hold the expected string, cite the evidence, refuse rightly.
 
-Answers come from service.ask.Asker in-process, or from POST /ask of a running service.
+Answers come from service.answers.Asker in-process, or from POST /ask of a running service.
 A passage counts as cited when the answer text carries its `[n]` marker; a refusal cites
 nothing. Strings are compared after NFKC normalisation, case folding and removing spaces.
 """

@@ -179,6 +179,7 @@ def run(
     embedder: Embedder | None = None,
     retriever: Retriever | None = None,
     client: httpx.Client | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Score the retrievers (and the answers) of cfg on its gold set.
 
@@ -187,6 +188,8 @@ def run(
         embedder: use this embedder instead of loading the index's model.
         retriever: use this loaded Retriever instead of loading cfg.index.
         client: send --url requests through this client (e.g. a TestClient).
+        settings: the configuration (models, limits, answers); read from the environment
+            when None.
 
     Returns:
         The summary.json object.
@@ -194,7 +197,7 @@ def run(
     Raises:
         ReportQAError: bad questions, sources, index, model or service.
     """
-    settings = get_settings()
+    settings = settings or get_settings()
     questions = load_questions(cfg.questions)
     sources = load_sources(cfg.index, cfg.source, settings)
     spans: dict[str, list[Span]] = locate_evidence(questions, sources)

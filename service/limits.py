@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 # Most passages a search or an answer may ask for.
 K_CEILING = 50
-# Most neighbouring passages per side of GET /passages/{id}?context=.
+# Most neighbouring passages per side of GET /passages/{id}?context= (fixed, not a setting).
 MAX_CONTEXT = 20
 
 
@@ -22,4 +22,3 @@ class Limits:
     max_question_chars: int = 500
     default_k: int = 5
     max_k: int = K_CEILING
-    max_context: int = MAX_CONTEXT

