@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             progress=not args.quiet,
             multilingual_encoder=multilingual_encoder(settings),
             ml_cache_dir=settings.multilingual_cache_dir,
+            max_source_bytes=settings.max_source_bytes,
         )
     except ReportQAError as exc:
         print(f"error: {exc}", file=sys.stderr)

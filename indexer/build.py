@@ -16,7 +16,7 @@ from .encoders.base import Embedder
 from .errors import IndexLoadError, ModelError, SourceError
 from .lexical import LexicalIndex
 from .parse import ParsedDocument, parse, ref_within
-from .sources import read_sources
+from .sources import MAX_SOURCE_BYTES, read_sources
 from .types import DocumentMeta, Passage, Section
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,7 @@ def build(
     progress: bool = True,
     multilingual_encoder: Embedder | None = None,
     ml_cache_dir: Path | None = None,
+    max_source_bytes: int = MAX_SOURCE_BYTES,
 ) -> BuildReport:
     """Parse, chunk, embed and index every report in `source_dir` into `out`, atomically.
 
@@ -125,7 +126,7 @@ def build(
     """
     t0 = time.perf_counter()
     report = BuildReport(out=Path(out))
-    sources = read_sources(source_dir)
+    sources = read_sources(source_dir, max_source_bytes)
     passages: list[Passage] = []
     sections: list[Section] = []
     documents: list[DocumentMeta] = []

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .encoders.base import DEFAULT_MODEL, EncoderBackend
+from .sources import MAX_SOURCE_BYTES
 
 
 class IndexSettings(BaseSettings):
@@ -20,7 +21,8 @@ class IndexSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    source_dir: Path = Field(Path("seeds"), description="Folder of .txt reports to index.")
+    source_dir: Path = Field(Path("seeds"), description="Folder of .txt/.docx reports.")
+    max_source_bytes: int = Field(MAX_SOURCE_BYTES, ge=1, description="Largest source file.")
     index_dir: Path = Field(Path("var/index"), description="Folder the index is written to.")
     embedding_model: str = Field(DEFAULT_MODEL, description="m3e-small, a hub id or a path.")
     query_prompt: str | None = Field(None, description="Prefix for queries; None picks by model.")

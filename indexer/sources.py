@@ -1,13 +1,23 @@
-"""Read a folder of source reports into documents: text as read, where it came from, its hash."""
+"""Read a folder of source reports into documents: text as read, where it came from, its hash.
+
+Sources are UTF-8 `.txt` files (the text is the file itself, so offsets index the file) and
+Word `.docx` files (read with python-docx: the text is the document's non-empty paragraphs,
+one per line, and offsets index that text).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SourceError
+
+SUFFIXES = (".txt", ".docx")
+# Larger files are refused before they are read: no report comes near this.
+MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,29 +35,73 @@ def _doc_id(relative: Path) -> str:
     return re.sub(r"[\s/\\]+", "-", stem)
 
 
-def read_sources(source_dir: Path) -> list[SourceDoc]:
-    """Every .txt file under source_dir, decoded as strict UTF-8, in a stable order."""
+def decode_text(path: Path, raw: bytes) -> str:
+    """A .txt source's text: strict UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{path} is not UTF-8: byte {exc.start} (0x{raw[exc.start]:02x}) cannot be "
+            "decoded; convert the file to UTF-8 (e.g. `iconv -f GB18030 -t UTF-8`)"
+        ) from exc
+
+
+def docx_text(path: Path) -> str:
+    """A .docx source's text: its non-empty paragraphs, stripped, one per line."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise SourceError(
+            f"{path} cannot be read as a Word document ({type(exc).__name__}: {exc}); it may "
+            "be damaged, encrypted or an old .doc renamed: open it in Word or WPS and save it "
+            "again as .docx without a password, or save its text as a UTF-8 .txt file"
+        ) from exc
+    paragraphs = (p.text.strip() for p in document.paragraphs)
+    return "\n".join(p for p in paragraphs if p)
+
+
+def read_sources(source_dir: Path, max_bytes: int = MAX_SOURCE_BYTES) -> list[SourceDoc]:
+    """Every .txt and .docx file under source_dir, in a stable order.
+
+    Raises:
+        SourceError: a missing or empty folder, a file over `max_bytes`, one that cannot be
+            decoded or has no text, two files that would get the same doc_id; the message
+            names the file and the fix.
+    """
     source_dir = Path(source_dir)
     if not source_dir.is_dir():
         raise SourceError(
             f"source folder {source_dir} does not exist: create it and put the reports "
-            "there as UTF-8 .txt files, or pass --source"
+            "there as UTF-8 .txt or .docx files, or pass --source"
         )
-    files = sorted(p for p in source_dir.rglob("*.txt") if p.is_file())
+    files = sorted(p for p in source_dir.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
     if not files:
-        raise SourceError(f"source folder {source_dir} has no .txt files: add the reports there")
-    docs = []
+        raise SourceError(
+            f"source folder {source_dir} has no .txt or .docx files: add the reports there"
+        )
+    docs: list[SourceDoc] = []
+    seen: dict[str, Path] = {}
     for path in files:
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
+        rel = path.relative_to(source_dir)
+        doc_id = _doc_id(rel)
+        if doc_id in seen:
             raise SourceError(
-                f"{path} is not UTF-8: byte {exc.start} (0x{raw[exc.start]:02x}) cannot be "
-                "decoded; convert the file to UTF-8 (e.g. `iconv -f GB18030 -t UTF-8`)"
-            ) from exc
+                f"{seen[doc_id]} and {path} would both be document {doc_id!r}: "
+                "keep one of them, or rename the other"
+            )
+        seen[doc_id] = path
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(
+                f"{path} is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit "
+                "for a source: check that it is a report, or raise MAX_SOURCE_BYTES"
+            )
+        raw = path.read_bytes()
+        text = docx_text(path) if path.suffix == ".docx" else decode_text(path, raw)
         if not text.strip():
             raise SourceError(f"{path} is empty: add the report's text or remove the file")
-        rel = path.relative_to(source_dir)
-        docs.append(SourceDoc(_doc_id(rel), rel.as_posix(), hashlib.sha256(raw).hexdigest(), text))
+        docs.append(SourceDoc(doc_id, rel.as_posix(), hashlib.sha256(raw).hexdigest(), text))
     return docs

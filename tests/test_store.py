@@ -217,7 +217,7 @@ def test_empty_file_and_missing_folder(tmp_path: Path):
     with pytest.raises(SourceError, match="does not exist"):
         read_sources(tmp_path / "missing")
     (tmp_path / "none").mkdir()
-    with pytest.raises(SourceError, match="has no .txt files"):
+    with pytest.raises(SourceError, match="has no .txt or .docx files"):
         read_sources(tmp_path / "none")
 
 
