@@ -96,7 +96,7 @@ def load(
     if settings.multilingual and index.multilingual is not None:
         ml = load_multilingual(index.multilingual.model, **options)
     retriever = Retriever(index, embedder, cache_size=settings.query_cache_size, multilingual=ml)
-    if retriever.multilingual and retriever.ml_encoder is not None:
+    if retriever.ml_encoder is not None:
         # Built here, not on the first English question (about 1-2 s).
         retriever.translator()
         retriever.ml_encoder.encode_query("warm up")

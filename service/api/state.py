@@ -53,10 +53,6 @@ class AppState:
         # instead of waiting for the event loop to hand it over (c8: ~100 vs ~90 rps).
         self.slots = max(1, (os.cpu_count() or 1) // self.threads) + 1
 
-    @property
-    def retriever(self) -> Retriever | None:
-        return self.runtime.retriever if self.runtime is not None else None
-
     def attach(self, retriever: Retriever, asker: Asker | None = None) -> None:
         """Serve this retriever (and asker)."""
         self.serve(runtime.attach(self.settings, retriever, asker))

@@ -22,9 +22,9 @@ async def healthz() -> Health:
 @router.get("/readyz", response_model=Ready, responses=errors(503))
 async def readyz(state: StateDep) -> Ready:
     """200 when the index is loaded; 503 with the reason and the fix otherwise."""
-    if state.retriever is None:
+    if state.runtime is None:
         raise state.unavailable()
-    index = state.retriever.index
+    index = state.runtime.index
     return Ready(
         status="ready",
         index=str(index.folder),
