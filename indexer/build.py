@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import dense, store, vectors
+from . import dense, metadata, store, vectors
 from .chunk import chunk_document, embedding_text
 from .encoders.base import Embedder
 from .errors import IndexLoadError, ModelError, SourceError
@@ -127,6 +128,8 @@ def build(
     t0 = time.perf_counter()
     report = BuildReport(out=Path(out))
     sources = read_sources(source_dir, max_source_bytes)
+    catalogue = metadata.read_catalogue(Path(source_dir))
+    _warn(report, metadata.stale_entries(catalogue, (s.source for s in sources)))
     passages: list[Passage] = []
     sections: list[Section] = []
     documents: list[DocumentMeta] = []
@@ -139,23 +142,26 @@ def build(
             raise SourceError(f"{src.source} has no text to index")
         passages.extend(doc_passages)
         sections.extend(sections_of(src.doc_id, parsed, doc_passages))
-        meta = dict(parsed.meta)
-        title = str(meta.pop("title", src.doc_id))
-        year = meta.pop("year", None)
+        meta = metadata.describe(src.source, src.text, parsed, catalogue)
+        _warn(report, meta.warnings)
+        # The speaker's office as the text gives it, unless the catalogue named another speaker.
+        role = parsed.meta.get("speaker_role")
+        role = role if role and parsed.meta.get("speaker") == meta.speaker else None
         documents.append(
             DocumentMeta(
                 doc_id=src.doc_id,
                 source=src.source,
                 sha256=src.sha256,
-                title=title,
-                date=meta.pop("date", None),  # type: ignore[arg-type]
-                venue=meta.pop("venue", None),  # type: ignore[arg-type]
-                speaker=meta.pop("speaker", None),  # type: ignore[arg-type]
-                region=meta.pop("region", None),  # type: ignore[arg-type]
-                year=int(year) if isinstance(year, int) else None,
+                title=meta.title,
+                date=meta.date,
+                venue=meta.venue,
+                speaker=meta.speaker,
+                region=meta.region,
+                year=meta.year,
+                level=meta.level,
                 chars=len(src.text),
                 extra={
-                    **meta,
+                    **({"speaker_role": role} if role else {}),
                     "passages": len(doc_passages),
                     "parts": sum(1 for h in parsed.headings if h.level == 1),
                     "sections": sum(1 for h in parsed.headings if h.level == 2),
@@ -195,6 +201,7 @@ def build(
         else _vectors(
             multilingual_encoder, dense.build_index(ml.vectors, index_kind, hnsw_m, ef_search), ml
         ),
+        texts={src.doc_id: src.text for src in sources},
     )
 
     report.documents = len(documents)
@@ -204,6 +211,13 @@ def build(
     report.mean_passage_chars = sum(len(p.text) for p in passages) / len(passages)
     report.total_s = time.perf_counter() - t0
     return report
+
+
+def _warn(report: BuildReport, warnings: Iterable[str]) -> None:
+    """Log each warning and keep it in the report (the CLI prints them)."""
+    for warning in warnings:
+        log.warning("%s", warning)
+        report.warnings.append(warning)
 
 
 def _vectors(

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import shutil
-import time
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from . import dense
+from .atomic import atomic_folder
 from .errors import IndexLoadError, ModelError
 from .lexical import LexicalIndex
 from .types import DocumentMeta, Passage, Section
@@ -28,6 +25,7 @@ EMBED_KEYS = "embed_keys.json"
 ML_FAISS = "ml.faiss"
 ML_KEYS = "ml_keys.json"
 BM25_DIR = "bm25"
+TEXTS = "texts"  # texts/<doc_id>.txt: each document's text as read (passages' offsets index it)
 FIX = "run `make index` to rebuild it"
 
 
@@ -37,81 +35,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            with path.open("rb") as f:
-                os.fsync(f.fileno())
-    for d in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
-        fd = os.open(d, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _clean_stale(out: Path) -> None:
-    """Remove temporary folders left by builds that were killed."""
-    for tmp in out.parent.glob(f".{out.name}.tmp-*"):
-        try:
-            pid = int(tmp.name.rsplit("-", 2)[1])
-        except (IndexError, ValueError):
-            continue
-        if not _pid_alive(pid):
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def atomic_folder(out: Path) -> Iterator[Path]:
-    """Yield a fresh temporary folder beside `out`; on success swap it in atomically.
-
-    `out` becomes a symbolic link to a versioned sibling folder, replaced with
-    os.replace, so a reader sees the old index or the new one, never a mix. If the
-    body raises (or the process dies), the previous index is left untouched.
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale(out)
-    stamp = f"{os.getpid()}-{time.time_ns()}"
-    tmp = out.parent / f".{out.name}.tmp-{stamp}"
-    tmp.mkdir()
-    try:
-        yield tmp
-        _fsync_tree(tmp)
-        version = out.parent / f".{out.name}.v-{stamp}"
-        os.rename(tmp, version)
-        previous = out.resolve() if out.is_symlink() else None
-        link = out.parent / f".{out.name}.link-{stamp}"
-        os.symlink(version.name, link)
-        if out.exists() and not out.is_symlink():
-            legacy = out.parent / f".{out.name}.old-{stamp}"
-            os.rename(out, legacy)
-            os.replace(link, out)
-            shutil.rmtree(legacy, ignore_errors=True)
-        else:
-            os.replace(link, out)
-        fd = os.open(out.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if previous is not None and previous != version.resolve() and previous.exists():
-            shutil.rmtree(previous, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -161,6 +84,13 @@ def section_to_dict(s: Section) -> dict[str, Any]:
     }
 
 
+def text_path(folder: Path, doc_id: str) -> Path:
+    """Where a document's text lies in an index folder; ValueError for an id that is no name."""
+    if not doc_id or doc_id in (".", "..") or any(c in doc_id for c in "/\\\0"):
+        raise ValueError(f"document id {doc_id!r} cannot name a file")
+    return folder / TEXTS / f"{doc_id}.txt"
+
+
 def write_index(
     out: Path,
     passages: list[Passage],
@@ -171,13 +101,19 @@ def write_index(
     chunk_size: int,
     faiss_kind: str,
     multilingual: Vectors | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> None:
     """Write an index folder at `out`, atomically (see atomic_folder), with its manifest.
 
     The manifest names the model, the prompts, the documents and the sha256 of every file,
-    which load_index verifies.
+    which load_index verifies. `texts` are the documents' texts by doc_id (SourceDoc.text),
+    stored as UTF-8 bytes exactly (no newline translation).
     """
     with atomic_folder(Path(out)) as tmp:
+        for doc_id, text in (texts or {}).items():
+            path = text_path(tmp, doc_id)
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(text.encode("utf-8"))
         write_jsonl(tmp / PASSAGES, [p.to_dict() for p in passages])
         (tmp / SECTIONS).write_text(
             json.dumps([section_to_dict(s) for s in sections], ensure_ascii=False, indent=1),
@@ -252,6 +188,27 @@ class LoadedIndex:
 
     def document(self, doc_id: str) -> DocumentMeta | None:
         return next((d for d in self.documents if d.doc_id == doc_id), None)
+
+    def text(self, doc_id: str) -> str:
+        """A document's text as read from its source: `text[p.start:p.end] == p.text`.
+
+        Raises:
+            LookupError: no such document. IndexLoadError: its text is missing (an index
+                built before texts were stored) or unreadable.
+        """
+        if self.document(doc_id) is None:
+            known = ", ".join(d.doc_id for d in self.documents)
+            raise LookupError(f"no document {doc_id!r} in the index: known documents are {known}")
+        path = text_path(self.folder, doc_id)
+        try:
+            return path.read_bytes().decode("utf-8")
+        except FileNotFoundError as exc:
+            raise IndexLoadError(
+                f"index at {self.folder} holds no text of {doc_id!r} ({TEXTS}/{path.name} is "
+                f"missing: the index was built before texts were stored): {FIX}"
+            ) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise IndexLoadError(f"text {path} cannot be read ({exc}): {FIX}") from exc
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -70,7 +70,9 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class DocumentMeta:
-    """What the title block says about a document, plus where it came from."""
+    """A report's metadata (indexer.metadata: its text, else the catalogue, else its file
+    name) plus where it came from. `region` is the full name (上海市, 全国 for the State
+    Council), `level` national or provincial, `year` the year it was delivered."""
 
     doc_id: str
     source: str
@@ -81,6 +83,7 @@ class DocumentMeta:
     speaker: str | None = None
     region: str | None = None
     year: int | None = None
+    level: str | None = None
     chars: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 

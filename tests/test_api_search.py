@@ -21,6 +21,8 @@ PASSAGE_KEYS = {
     "id",
     "doc_id",
     "doc_title",
+    "region",
+    "year",
     "heading_path",
     "section",
     "paragraph",
@@ -49,8 +51,17 @@ def test_search_returns_passages_with_rank_and_score(client: TestClient) -> None
     r = client.post("/search", json={"query": "新建养老床位多少张", "k": 2, "mode": "bm25"})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"query", "mode", "lang", "resolved", "section", "results", "took_ms"}
-    assert (body["query"], body["mode"], body["lang"], body["resolved"]) == (
+    assert set(body) == {
+        "query",
+        "mode",
+        "lang",
+        "match",
+        "resolved",
+        "section",
+        "results",
+        "took_ms",
+    }
+    assert (body["query"], body["mode"], body["lang"], body["match"]) == (
         "新建养老床位多少张",
         "bm25",
         "zh",
@@ -117,12 +128,13 @@ def test_search_filters(client: TestClient) -> None:
 
 def test_search_by_passage_id_and_section_reference(client: TestClient) -> None:
     body = client.post("/search", json={"query": "demo-2020-0008"}).json()
-    assert (body["resolved"], [h["id"] for h in body["results"]]) == (
+    assert (body["match"], [h["id"] for h in body["results"]]) == (
         "passage",
         ["demo-2020-0008"],
     )
+    assert body["resolved"]["doc_ids"] == ["demo-2020"]
     body = client.post("/search", json={"query": "一（一）讲了什么"}).json()
-    assert (body["resolved"], body["section"]) == ("section", "一（一）")
+    assert (body["match"], body["section"]) == ("section", "一（一）")
     assert [h["id"] for h in body["results"]] == ["demo-2020-0004", "demo-2020-0005"]
 
 
@@ -199,11 +211,17 @@ def test_ask_composes_a_cited_answer(client: TestClient) -> None:
         "grounded",
         "lang",
         "citations",
+        "resolved",
+        "comparison",
         "backend",
         "took_ms",
     }
     assert (body["backend"], body["answerable"], body["grounded"]) == ("extractive", True, True)
-    assert body["answer"] == "报告指出：“新增就业岗位5万个，新建养老床位800张。”[1]"
+    # Three documents: the quote names its report.
+    assert (
+        body["answer"] == "《示范区政府工作报告》指出：“新增就业岗位5万个，新建养老床位800张。”[1]"
+    )
+    assert body["comparison"] == []
     assert [(c["n"], c["id"]) for c in body["citations"]] == [
         (1, "demo-2020-0006"),
         (2, "flat-notes-0001"),

@@ -217,3 +217,43 @@ def test_heading_patterns_and_reference_containment():
     assert not ref_within("十一", "十")
     assert not ref_within("三（十四）", "三（十")
     assert not ref_within(None, "三")
+
+
+def test_an_annex_after_the_report_keeps_its_items_out_of_the_parts() -> None:
+    text = (
+        "一、2024年工作回顾\n过去一年成绩显著。\n二、2025年工作安排\n今年要稳增长。\n"
+        "各位代表！让我们团结奋斗。\n附件1\n2025年省十件民生实事\n一、为老年人提供服务。\n"
+        "二、提升兜底保障。\n附件2\n1.名词：解释。\n"
+    )
+    doc = parse(text)
+    assert [(h.level, h.ref, h.title) for h in doc.headings] == [
+        (1, "一", "一、2024年工作回顾"),
+        (1, "二", "二、2025年工作安排"),
+        (0, "附件1", "附件1"),
+        (0, "附件2", "附件2"),
+    ]
+    annex = [b for b in doc.blocks if b.section == "附件1"]
+    assert [text[b.start : b.end] for b in annex] == [
+        "2025年省十件民生实事",
+        "一、为老年人提供服务。",
+        "二、提升兜底保障。",
+    ]
+
+
+def test_unnumbered_part_titles_are_parts_when_no_part_is_numbered() -> None:
+    text = (
+        "各位代表：\n2024年工作回顾\n一年来成绩显著。\n（一）巩固经济。增长5%。\n"
+        "2025年工作安排建议\n（一）扩大内需。稳住大盘。\n加强政府自身建设\n（一）树牢政绩观。要实干。\n"
+    )
+    doc = parse(text)
+    assert [(h.level, h.ref, h.title) for h in doc.headings] == [
+        (1, "一", "2024年工作回顾"),
+        (2, "一（一）", "（一）巩固经济。"),
+        (1, "二", "2025年工作安排建议"),
+        (2, "二（一）", "（一）扩大内需。"),
+        (1, "三", "加强政府自身建设"),
+        (2, "三（一）", "（一）树牢政绩观。"),
+    ]
+    # With numbered parts, the same line is a paragraph.
+    numbered = parse("一、2024年工作回顾\n成绩显著。\n2025年工作安排建议\n")
+    assert [h.title for h in numbered.headings] == ["一、2024年工作回顾"]

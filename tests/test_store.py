@@ -20,6 +20,7 @@ from indexer.build import build
 from indexer.errors import IndexLoadError, ModelError, SourceError
 from indexer.sources import read_sources
 from indexer.store import load_index
+from indexer.types import DocumentMeta
 
 
 @pytest.fixture
@@ -263,3 +264,89 @@ def test_cli_unknown_model_keeps_existing_index(tmp_path: Path, corpus: Path):
     assert result.returncode == 2
     assert "embedding model folder './nope' does not exist" in result.stderr
     load_index(out)
+
+
+def test_texts_are_stored_as_read_and_listed(fixture_index_dir: Path, fixture_index):
+    manifest = json.loads((fixture_index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(n for n in manifest["files"] if n.startswith("texts/")) == [
+        "texts/demo-2020.txt",
+        "texts/flat-notes.txt",
+        "texts/unsafe.txt",
+    ]
+    for source in sorted(FIXTURE_CORPUS.glob("*.txt")):
+        stored = fixture_index_dir / store.TEXTS / source.name
+        assert stored.read_bytes() == source.read_bytes()  # a .txt source's text is the file
+        assert fixture_index.text(source.stem) == source.read_bytes().decode("utf-8")
+    for p in fixture_index.passages:
+        assert fixture_index.text(p.doc_id)[p.start : p.end] == p.text
+
+
+def test_every_passage_of_every_seed_indexes_the_stored_text(tmp_path: Path):
+    out = tmp_path / "index"
+    report = build(ROOT / "seeds", out, HashEmbedder(), progress=False)
+    index = load_index(out)
+    assert report.documents == len(index.documents) == 22
+    texts = {d.doc_id: d.text for d in read_sources(ROOT / "seeds")}
+    assert {d.doc_id: index.text(d.doc_id) for d in index.documents} == texts
+    for p in index.passages:
+        assert texts[p.doc_id][p.start : p.end] == p.text, p.id
+    beijing = index.document("beijing-2025-government-work-report")
+    assert beijing is not None and beijing.source.endswith(".docx")
+    assert (beijing.title, beijing.region, beijing.level, beijing.year) == (
+        "2025年北京市政府工作报告",
+        "北京市",
+        "provincial",
+        2025,
+    )
+    assert (beijing.extra["parts"], beijing.extra["sections"]) == (2, 11)
+    assert report.warnings == []
+
+
+def test_crlf_and_byte_order_mark_are_kept_exactly(tmp_path: Path):
+    src = tmp_path / "src"
+    src.mkdir()
+    raw = "\ufeff测试报告\r\n\r\n　　一、总体情况\r\n\r\n　　今年完成投资100亿元。\r\n".encode()
+    (src / "crlf.txt").write_bytes(raw)
+    build(src, tmp_path / "index", HashEmbedder(), progress=False)
+    index = load_index(tmp_path / "index")
+    assert (tmp_path / "index" / "texts" / "crlf.txt").read_bytes() == raw
+    assert index.text("crlf") == raw.decode("utf-8")
+    for p in index.passages:
+        assert index.text("crlf")[p.start : p.end] == p.text
+
+
+def test_an_index_without_texts_says_to_rebuild(corpus: Path, tmp_path: Path):
+    out = tmp_path / "index"
+    build(corpus, out, HashEmbedder(), progress=False)
+    # As an index built before texts were stored: no texts/ folder, none in the manifest.
+    shutil.rmtree(out / "texts")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith("texts/")}
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    index = load_index(out)
+    with pytest.raises(IndexLoadError) as err:
+        index.text("demo-2020")
+    assert str(err.value) == (
+        f"index at {out} holds no text of 'demo-2020' (texts/demo-2020.txt is missing: the "
+        "index was built before texts were stored): run `make index` to rebuild it"
+    )
+    with pytest.raises(LookupError, match="no document 'nope' in the index: known documents "):
+        index.text("nope")
+
+
+@pytest.mark.parametrize("doc_id", ["", ".", "..", "../manifest", "a/b", "a\\b", "a\0b"])
+def test_a_text_path_stays_inside_the_index(tmp_path: Path, doc_id: str):
+    with pytest.raises(ValueError, match="cannot name a file"):
+        store.text_path(tmp_path, doc_id)
+
+
+def test_document_meta_round_trip_with_level_and_older_manifests():
+    meta = DocumentMeta("d", "d.txt", "0" * 64, "2019年上海市政府工作报告", region="上海市",
+                        year=2019, level="provincial", chars=9, extra={"parts": 3})  # fmt: skip
+    assert DocumentMeta.from_dict(meta.to_dict()) == meta
+    assert meta.to_dict()["level"] == "provincial"
+    older = {"doc_id": "d", "source": "d.txt", "sha256": "0" * 64, "title": "政府工作报告",
+             "region": "上海", "year": 2018, "speaker_role": "上海市市长"}  # fmt: skip
+    loaded = DocumentMeta.from_dict(older)
+    assert (loaded.level, loaded.region) == (None, "上海")
+    assert loaded.extra == {"speaker_role": "上海市市长"}

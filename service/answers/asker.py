@@ -19,7 +19,7 @@ import numpy as np
 
 from ..query import Query
 from ..retrieval import Retriever, SearchResult
-from .compose import Answer, Citation, compose
+from .compose import Answer, Attribution, Citation, compose
 from .generators import GenerationError, Generator, call_within, iterate_within
 from .grounding import check, clean_stream
 from .verify import DEFAULT_MIN_SCORE, DEFAULT_MIN_SCORE_EN, unsupported_terms
@@ -67,10 +67,25 @@ class Asker:
         # The multilingual encoder's similarities live on their own scale.
         self.min_score_en = DEFAULT_MIN_SCORE_EN if min_score is None else min_score
         self.generator = generator
-        # All indexed text, headings included: what a question names must occur in it.
-        self.corpus = "\n".join(
-            dict.fromkeys(t for p in retriever.passages for t in (*p.heading_path, p.text))
-        )
+        # Each document's indexed text, headings included: what a question names must
+        # occur in the reports it is answered from.
+        texts: dict[str, list[str]] = {}
+        for p in retriever.passages:
+            texts.setdefault(p.doc_id, []).extend((*p.heading_path, p.text))
+        self.texts = {d: "\n".join(dict.fromkeys(parts)) for d, parts in texts.items()}
+        self.corpus = "\n".join(self.texts.values())
+
+    def _searched_text(self, query: Query) -> str:
+        """The text of the reports a query is answered from (all of them by default)."""
+        ids = query.allowed
+        if ids is None:
+            return self.corpus
+        return "\n".join(self.texts.get(d, "") for d in ids)
+
+    def attribution(self, query: Query) -> Attribution:
+        """The reports of the corpus, and whether answers name them, for this query."""
+        catalogue = self.retriever.catalogue
+        return Attribution(catalogue.by_id, named=len(catalogue) > 1, scope=query.scope)
 
     def retrieve(self, query: Query) -> SearchResult:
         return self.retriever.search(query)
@@ -85,15 +100,21 @@ class Asker:
         if result.hits:
             qvec = encoder.encode_query(result.text)
         english = encoder is not self.retriever.embedder
+        scope, facets = query.scope, query.facets
+        # Years that chose the reports are not asked to occur in them.
+        chose = facets.years if scope is not None and facets is not None else ()
+        if scope is not None and scope.source != "question":
+            chose = ()
         return compose(
-            query.text,
+            " ".join((query.text, *query.terms)),
             result.hits,
             qvec,
             encoder,
             self.min_score_en if english else self.min_score,
             lang=query.lang,
             section_ref=result.section if result.resolved == "section" else None,
-            missing=unsupported_terms(query.text, self.corpus),
+            missing=unsupported_terms(query.text, self._searched_text(query), ignore_years=chose),
+            attribution=self.attribution(query),
         )
 
     def ask(self, query: Query) -> Answer:
@@ -106,10 +127,12 @@ class Asker:
             return Answer(
                 None,
                 answer.answerable,
-                [Citation(c.n, c.hit) for c in answer.citations],
+                _plain(answer.citations),
                 backend=answer.backend,
                 lang=answer.lang,
                 evidence_score=answer.evidence_score,
+                extra=answer.extra,
+                comparison=answer.comparison,
             )
         generator = self.generator
         if generator is None or not answer.citations:
@@ -140,6 +163,7 @@ class Asker:
             lang=composed.lang,
             evidence_score=composed.evidence_score,
             extra={"removed_markers": list(checked.removed)} if checked.removed else {},
+            comparison=composed.comparison,
         )
 
     def stream(self, query: Query) -> Iterator[Event]:
@@ -188,7 +212,7 @@ class Asker:
 
 def _plain(citations: list[Citation]) -> list[Citation]:
     """The citations without the composed answer's highlights (they mark its quotes)."""
-    return [Citation(c.n, c.hit) for c in citations]
+    return [dataclasses.replace(c, highlights=()) for c in citations]
 
 
 def _fallback(composed: Answer, generator: Generator, exc: Exception) -> Answer:

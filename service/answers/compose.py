@@ -7,6 +7,7 @@ slice of a cited passage, and the framing words around the quotes are fixed temp
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +16,8 @@ from indexer.encoders import Embedder
 from indexer.lexical import tokenize
 from indexer.types import Hit
 
+from ..catalogue import Report
+from ..scope import Scope
 from .verify import DEFAULT_MIN_SCORE
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
@@ -27,6 +30,9 @@ _DIGIT = re.compile(r"\d")
 MARGIN = 0.06
 MAX_QUOTES = 3
 MAX_QUOTE_CHARS = 260
+# Searched report by report (a comparison), each report is quoted this much at most.
+MAX_QUOTES_PER_REPORT = 2
+MAX_QUOTE_CHARS_PER_REPORT = 160
 
 NOT_FOUND_ZH = "报告中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
 NOT_FOUND_EN = (
@@ -37,16 +43,31 @@ NOT_FOUND_EN = (
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A cited hit, its marker number, and the answering sentences' absolute spans."""
+    """A cited hit, its marker number, the answering sentences' absolute spans, and the
+    report it comes from (None when the corpus does not know it)."""
 
     n: int
     hit: Hit
     highlights: tuple[tuple[int, int], ...] = ()
+    report: Report | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """One report's evidence in a comparison: its best quote and that quote's citation."""
+
+    report: Report
+    quote: str
+    citation: int
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An answer with its citations; `text` is None when generation was not asked for."""
+    """An answer with its citations; `text` is None when generation was not asked for.
+
+    `comparison` lists each report's evidence when the question was answered report by
+    report (several years or regions), in the answer's order.
+    """
 
     text: str | None
     answerable: bool
@@ -57,6 +78,7 @@ class Answer:
     lang: str = "zh"
     evidence_score: float = 0.0
     extra: dict[str, object] = field(default_factory=dict)
+    comparison: tuple[Compared, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +122,31 @@ def score_sentences(
     return scores.astype(np.float32)
 
 
-def _not_found(lang: str, missing: list[str]) -> str:
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Which report each passage comes from, and how the answer names them.
+
+    Attributes:
+        reports: the corpus's reports by doc_id.
+        named: every quote names its report (the corpus holds more than one).
+        scope: the reports the question was resolved to (service.scope), if known.
+    """
+
+    reports: Mapping[str, Report]
+    named: bool = False
+    scope: Scope | None = None
+
+    def report(self, hit: Hit) -> Report | None:
+        return self.reports.get(hit.passage.doc_id)
+
+    def cite(self, n: int, hit: Hit, highlights: tuple[tuple[int, int], ...] = ()) -> Citation:
+        return Citation(n, hit, highlights, self.report(hit))
+
+
+_NO_ATTRIBUTION = Attribution({})
+
+
+def _not_found(lang: str, missing: list[str], where: str | None = None) -> str:
     if missing:
         if lang == "en":
             return (
@@ -109,12 +155,95 @@ def _not_found(lang: str, missing: list[str]) -> str:
                 "The closest passages are listed below for reference."
             )
         listed = "、".join(missing)
-        return f"报告中没有提到{listed}，无法回答这个问题。以下是最接近的段落，仅供参考。"
+        return (
+            f"{where or '报告'}中没有提到{listed}，无法回答这个问题。以下是最接近的段落，仅供参考。"
+        )
+    if where is not None:
+        if lang == "en":
+            return (
+                f"{where} does not appear to answer this question. "
+                "The closest passages are listed below for reference."
+            )
+        return f"{where}中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
     return NOT_FOUND_EN if lang == "en" else NOT_FOUND_ZH
 
 
 def _quote(text: str) -> str:
     return f"“{text}”"
+
+
+def unavailable(scope: Scope, lang: str) -> Answer:
+    """The answer when none of the reports asked about is in the corpus: what is missing."""
+    if lang == "en":
+        text = "This cannot be answered from the corpus: " + "; ".join(scope.missing) + "."
+    else:
+        text = "无法回答：" + "；".join(scope.missing) + "。"
+    return Answer(text, False, [], lang=lang, extra={"missing": list(scope.missing)})
+
+
+def _lead(label: str | None, lang: str) -> str:
+    """The words before a report's quotes."""
+    if lang == "en":
+        return (
+            f"According to {label} (quoted in Chinese): "
+            if label
+            else "According to the report (quoted in Chinese): "
+        )
+    return f"{label or '报告'}指出："
+
+
+def _pick(
+    sents: list[Sentence], scores: np.ndarray, rows: list[int], quotes: int, chars: int
+) -> list[int]:
+    """The best sentences among `rows`, within MARGIN of the best, in citation order."""
+    if not rows:
+        return []
+    best = max(float(scores[i]) for i in rows)
+    chosen: list[int] = []
+    total = 0
+    for i in sorted(rows, key=lambda i: -float(scores[i])):
+        if scores[i] < best - MARGIN or len(chosen) >= quotes:
+            break
+        if chosen and total + len(sents[i].text) > chars:
+            continue
+        chosen.append(i)
+        total += len(sents[i].text)
+    return sorted(chosen, key=lambda i: (sents[i].citation, sents[i].start))
+
+
+def _citations(
+    hits: list[Hit], sents: list[Sentence], chosen: list[int], attribution: Attribution
+) -> list[Citation]:
+    highlights: dict[int, list[tuple[int, int]]] = {}
+    for i in chosen:
+        highlights.setdefault(sents[i].citation, []).append((sents[i].start, sents[i].end))
+    return [attribution.cite(i + 1, h, tuple(highlights.get(i, ()))) for i, h in enumerate(hits)]
+
+
+def _prefix(attribution: Attribution, lang: str) -> str:
+    """What the answer says first about how the reports were chosen (no year named)."""
+    scope = attribution.scope
+    if scope is None or not attribution.named:
+        return ""
+    en = lang == "en"
+    said = [c[0].upper() + c[1:] + "." if en else c + "。" for c in scope.caveats]
+    if scope.latest:
+        said.append(
+            "No year was named, so the latest report is used."
+            if en
+            else "问题没有指明年份，按最新的报告回答。"
+        )
+    return (" ".join(said) + " ") if en and said else "".join(said)
+
+
+def _suffix(attribution: Attribution, lang: str) -> str:
+    """What the answer says last: the reports asked about that the corpus lacks."""
+    scope = attribution.scope
+    if scope is None or not scope.missing:
+        return ""
+    if lang == "en":
+        return " (" + "; ".join(scope.missing) + ".)"
+    return "（" + "；".join(scope.missing) + "。）"
 
 
 def compose(
@@ -126,6 +255,7 @@ def compose(
     lang: str = "zh",
     section_ref: str | None = None,
     missing: list[str] | None = None,
+    attribution: Attribution = _NO_ATTRIBUTION,
 ) -> Answer:
     """Quote the best sentences of the hits; refuse when even the best is too weak.
 
@@ -139,45 +269,91 @@ def compose(
         section_ref: set when the query named a section: the answer outlines it.
         missing: what the question asks about that the report never mentions (see
             unsupported_terms): the answer then says so instead of quoting other sentences.
+        attribution: the reports of the hits; when `named`, every quote names its report,
+            and a scope searched per report is answered report by report (a comparison).
     """
+    scope = attribution.scope
+    if scope is not None and scope.empty:
+        return unavailable(scope, lang)
     if not hits:
         text = NOT_FOUND_EN if lang == "en" else NOT_FOUND_ZH
         return Answer(text, False, [], lang=lang)
     if section_ref is not None:
-        return _outline(hits, section_ref, lang)
+        return _outline(hits, section_ref, lang, attribution)
     sents = sentences(hits)
     scores = score_sentences(question, qvec, sents, embedder)
+    if scope is not None and scope.per_report:
+        return _per_report(hits, sents, scores, min_score, lang, missing, attribution)
     best = float(scores.max()) if scores.size else 0.0
     if best < min_score or missing:
-        text = _not_found(lang, missing or [])
+        only = scope.reports[0] if scope is not None and len(scope.reports) == 1 else None
+        where = only.label if only is not None and attribution.named else None
         return Answer(
-            text,
+            _not_found(lang, missing or [], where) + _suffix(attribution, lang),
             False,
-            [Citation(i + 1, h) for i, h in enumerate(hits)],
+            [attribution.cite(i + 1, h) for i, h in enumerate(hits)],
             lang=lang,
             evidence_score=best,
         )
-    order = np.argsort(-scores, kind="stable")
-    chosen: list[int] = []
-    total = 0
-    for i in order:
-        if scores[i] < best - MARGIN or len(chosen) >= MAX_QUOTES:
-            break
-        if chosen and total + len(sents[i].text) > MAX_QUOTE_CHARS:
-            continue
-        chosen.append(int(i))
-        total += len(sents[i].text)
-    chosen.sort(key=lambda i: (sents[i].citation, sents[i].start))
-    highlights: dict[int, list[tuple[int, int]]] = {}
+    chosen = _pick(sents, scores, list(range(len(sents))), MAX_QUOTES, MAX_QUOTE_CHARS)
+    citations = _citations(hits, sents, chosen, attribution)
+    # Quotes grouped by report, each group led by the report's name (when named).
+    by_report: dict[str, list[int]] = {}
     for i in chosen:
-        highlights.setdefault(sents[i].citation, []).append((sents[i].start, sents[i].end))
-    citations = [Citation(i + 1, h, tuple(highlights.get(i, ()))) for i, h in enumerate(hits)]
-    quotes = "".join(f"{_quote(sents[i].text)}[{sents[i].citation + 1}]" for i in chosen)
-    lead = "According to the report (quoted in Chinese): " if lang == "en" else "报告指出："
-    return Answer(lead + quotes, True, citations, lang=lang, evidence_score=best)
+        by_report.setdefault(hits[sents[i].citation].passage.doc_id, []).append(i)
+    pieces = []
+    for doc_id, rows in by_report.items():
+        report = attribution.reports.get(doc_id)
+        label = report.label if report is not None and attribution.named else None
+        quotes = "".join(f"{_quote(sents[i].text)}[{sents[i].citation + 1}]" for i in rows)
+        pieces.append(_lead(label, lang) + quotes)
+    text = ("; " if lang == "en" else "；").join(pieces)
+    text = _prefix(attribution, lang) + text + _suffix(attribution, lang)
+    return Answer(text, True, citations, lang=lang, evidence_score=best)
 
 
-def _outline(hits: list[Hit], ref: str, lang: str) -> Answer:
+def _per_report(
+    hits: list[Hit],
+    sents: list[Sentence],
+    scores: np.ndarray,
+    min_score: float,
+    lang: str,
+    missing: list[str] | None,
+    attribution: Attribution,
+) -> Answer:
+    """Each report of the scope answered on its own line, oldest first, labelled."""
+    scope = attribution.scope
+    reports = scope.reports if scope is not None else ()
+    lines: list[str] = []
+    chosen_all: list[int] = []
+    compared: list[Compared] = []
+    best_all = float(scores.max()) if scores.size else 0.0
+    for report in reports:
+        rows = [i for i, s in enumerate(sents) if hits[s.citation].passage.doc_id == report.doc_id]
+        best = max((float(scores[i]) for i in rows), default=0.0)
+        if not rows or best < min_score or missing:
+            if lang == "en":
+                lines.append(f"{report.label}: no passage found that answers this.")
+            else:
+                lines.append(f"{report.label}中没有找到能回答这个问题的内容。")
+            continue
+        chosen = _pick(sents, scores, rows, MAX_QUOTES_PER_REPORT, MAX_QUOTE_CHARS_PER_REPORT)
+        chosen_all.extend(chosen)
+        quotes = "".join(f"{_quote(sents[i].text)}[{sents[i].citation + 1}]" for i in chosen)
+        lines.append(_lead(report.label, lang) + quotes)
+        top = chosen[0]
+        compared.append(Compared(report, sents[top].text, sents[top].citation + 1))
+    citations = _citations(hits, sents, chosen_all, attribution)
+    answerable = bool(compared)
+    text = _prefix(attribution, lang) + "\n".join(lines) + _suffix(attribution, lang)
+    if not answerable and missing:
+        text = _not_found(lang, missing) + _suffix(attribution, lang)
+    return Answer(
+        text, answerable, citations, lang=lang, evidence_score=best_all, comparison=tuple(compared)
+    )
+
+
+def _outline(hits: list[Hit], ref: str, lang: str, attribution: Attribution) -> Answer:
     """A section's outline: its title, then the first sentence of each passage."""
     title = hits[0].passage.heading_path[-1] if hits[0].passage.heading_path else ref
     parts = []
@@ -190,9 +366,12 @@ def _outline(hits: list[Hit], ref: str, lang: str) -> Answer:
             seen_paragraphs.add(h.passage.paragraph)
             parts.append(f"{_quote(first.text)}[{i + 1}]")
             span = ((first.start, first.end),)
-        citations.append(Citation(i + 1, h, span))
+        citations.append(attribution.cite(i + 1, h, span))
+    report = attribution.report(hits[0]) if attribution.named else None
     if lang == "en":
-        text = f"Section {ref} of the report, {_quote(title)}, covers: " + "".join(parts)
+        where = report.label if report is not None else "the report"
+        text = f"Section {ref} of {where}, {_quote(title)}, covers: " + "".join(parts)
     else:
-        text = f"报告{ref}{_quote(title)}的主要内容：" + "".join(parts)
+        where = report.label if report is not None else "报告"
+        text = f"{where}{ref}{_quote(title)}的主要内容：" + "".join(parts)
     return Answer(text, True, citations, lang=lang, evidence_score=1.0)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from indexer.types import Hit
 
+from ..catalogue import Report
 from .compose import Citation
 
 OPEN = "<<<PASSAGES"
@@ -46,6 +47,8 @@ def rules(k: int, lang: str) -> str:
             "brackets, such as [1] or [2][3], right after the statement. Cite only numbers "
             f"from 1 to {k}.",
             "- Keep figures, names and dates exactly as the passages give them.",
+            "- Each passage is labelled with the report it comes from (《…》): say which "
+            "report every statement comes from, and keep different reports' figures apart.",
             "- If the passages do not contain the answer, say so plainly in one sentence: "
             f"“{refusal}” Do not guess.",
         ]
@@ -57,16 +60,18 @@ def _escape(text: str) -> str:
     return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
 
 
-def format_passage(n: int, hit: Hit) -> str:
-    """One passage: its number, document and heading path on one line, its text below."""
+def format_passage(n: int, hit: Hit, report: Report | None = None) -> str:
+    """One passage: its number, report (title, else doc_id) and heading path on one line,
+    its text below."""
     p = hit.passage
     path = " > ".join(p.heading_path) if p.heading_path else "(no heading)"
-    return f"[{n}] {_escape(p.doc_id)} | {_escape(path)}\n{_escape(p.text.strip())}"
+    source = report.label if report is not None else p.doc_id
+    return f"[{n}] {_escape(source)} | {_escape(path)}\n{_escape(p.text.strip())}"
 
 
 def passages_block(citations: Sequence[Citation]) -> str:
     """The delimited block of numbered passages."""
-    body = "\n\n".join(format_passage(c.n, c.hit) for c in citations)
+    body = "\n\n".join(format_passage(c.n, c.hit, c.report) for c in citations)
     return f"{OPEN}\n{body}\n{CLOSE}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import jieba.posseg as pseg
 
@@ -36,14 +37,17 @@ def years_in(text: str) -> set[str]:
     return set(_YEAR.findall(text))
 
 
-def unsupported_terms(question: str, corpus: str) -> list[str]:
+def unsupported_terms(question: str, corpus: str, ignore_years: Iterable[int] = ()) -> list[str]:
     """What a question asks about that the documents never mention, so they cannot answer it.
 
-    Two kinds, both checked against the whole indexed text: a year (2017) and a place name
-    with an administrative suffix (北京市, 浦东新区: jieba's `ns` tag ending in 市省区县州).
-    Similarity alone cannot tell "Beijing's budget" from Shanghai's budget sentences.
+    Two kinds, both checked against the text of the reports searched: a year (2017) and a
+    place name with an administrative suffix (北京市, 浦东新区: jieba's `ns` tag ending in
+    市省区县州). Similarity alone cannot tell "Beijing's budget" from Shanghai's budget
+    sentences. `ignore_years` are years that chose the reports (service.scope): a report
+    need not write its own year.
     """
-    missing = [f"{y}年" for y in sorted(years_in(question)) if y not in corpus]
+    skip = {str(y) for y in ignore_years}
+    missing = [f"{y}年" for y in sorted(years_in(question)) if y not in corpus and y not in skip]
     for word, flag in pseg.cut(question):
         if (
             flag == "ns"

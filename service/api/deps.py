@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from service.answers import Asker
+from service.catalogue import Report
 from service.retrieval import Retriever
 from service.runtime import Runtime
 from service.settings import Settings
@@ -42,8 +44,9 @@ class Loaded:
         return self.state.settings
 
     @property
-    def titles(self) -> dict[str, str]:
-        return self.state.titles
+    def reports(self) -> Mapping[str, Report]:
+        """The corpus's reports by doc_id (titles, regions and years for citations)."""
+        return self.runtime.retriever.catalogue.by_id
 
 
 async def get_loaded(state: Annotated[AppState, Depends(get_state)]) -> Loaded:

@@ -69,9 +69,11 @@ def too_large(max_bytes: int) -> JSONResponse:
 
 
 def _field(loc: tuple[Any, ...]) -> str:
-    """`k` for ("body", "k"), `body` for the body itself, `context` for ("query", "context")."""
-    parts = [str(p) for p in loc[1:]] if len(loc) > 1 else [str(p) for p in loc]
-    return ".".join(parts) or "body"
+    """`k` for ("body", "k"), `body` for the body itself, `context` for ("query", "context"),
+    `doc_id` for an error inside one of its forms (("body", "doc_id", "list[str]", 0))."""
+    if len(loc) > 1:
+        return str(loc[1])
+    return str(loc[0]) if loc else "body"
 
 
 def _example(path: str) -> str:
@@ -133,8 +135,16 @@ def describe(error: dict[str, Any], path: str, settings: Settings) -> tuple[str,
         return "invalid_query", f"unknown mode {value!r}: use one of {', '.join(MODES)}"
     if field in ("generate", "stream"):
         return "invalid_request", f"{field} must be true or false, got {value!r}"
-    if field in ("doc_id", "section"):
+    if field == "section":
         return "invalid_request", f"{field} must be a string or null, got {value!r}"
+    if field in ("doc_id", "region"):
+        return "invalid_request", (
+            f"{field} must be a string, a list of strings or null, got {value!r}"
+        )
+    if field == "year":
+        return "invalid_request", (
+            f"year must be a year such as 2019 (1949..2100), a list of them or null, got {value!r}"
+        )
     return "invalid_request", f"{field}: {error.get('msg', 'invalid value')}"
 
 

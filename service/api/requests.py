@@ -33,7 +33,24 @@ def _valid_text(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_valid_text)]
 DocId = Annotated[
-    Text | None, Field(description="Only passages of this document (GET /documents).")
+    Text | list[Text] | None,
+    Field(description="Only passages of this document, or of these (GET /documents)."),
+]
+Region = Annotated[
+    Text | list[Text] | None,
+    Field(
+        description="Only reports of this region, or of these: 上海市, 上海, 沪, shanghai, 全国. "
+        "Unset: read from the question."
+    ),
+]
+Year = Annotated[
+    Annotated[int, Field(strict=True, ge=1949, le=2100)]
+    | list[Annotated[int, Field(strict=True, ge=1949, le=2100)]]
+    | None,
+    Field(
+        description="Only reports delivered in this year, or these. Unset: read from the "
+        "question (a year's targets: that year's report; its results: the next year's)."
+    ),
 ]
 SectionRef = Annotated[
     Text | None,
@@ -84,6 +101,8 @@ def request_models(limits: Limits) -> RequestModels:
         k: k_value | None = Field(None, json_schema_extra=omitted_k)
         mode: Mode = Field("hybrid", description="hybrid (default), dense or bm25.")
         doc_id: DocId = None
+        region: Region = None
+        year: Year = None
         section: SectionRef = None
 
     class AskRequest(_Request):
@@ -93,6 +112,8 @@ def request_models(limits: Limits) -> RequestModels:
         k: k_value | None = Field(None, json_schema_extra=omitted_k)
         mode: Mode = Field("hybrid", description="hybrid (default), dense or bm25.")
         doc_id: DocId = None
+        region: Region = None
+        year: Year = None
         section: SectionRef = None
         generate: bool = Field(True, strict=True, description="False: citations only, answer null.")
         stream: bool = Field(

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from indexer.types import DocumentMeta, Hit, Passage, Section
 from service.answers import Answer, Citation
+from service.catalogue import Report
+from service.query import Query
 
 from .requests import Mode
 
+Reports = Mapping[str, Report]
+
 
 class PassageOut(BaseModel):
-    """A passage as stored in the index; `source[start:end] == text`."""
+    """A passage as stored in the index; `text[start:end]` of its document's text
+    (GET /documents/{doc_id}/text) is `text`."""
 
     id: str
     doc_id: str
-    doc_title: str
+    doc_title: str = Field(description="The report's title, e.g. 2019年上海市政府工作报告.")
+    region: str | None = Field(description="The report's region: 上海市, 全国, ...")
+    year: int | None = Field(description="The year the report was delivered.")
     heading_path: list[str]
     section: str | None
     paragraph: int
@@ -26,15 +34,18 @@ class PassageOut(BaseModel):
     text: str
 
     @classmethod
-    def of(cls, p: Passage, titles: dict[str, str]) -> PassageOut:
-        return cls(**_passage_fields(p, titles))
+    def of(cls, p: Passage, reports: Reports) -> PassageOut:
+        return cls(**_passage_fields(p, reports))
 
 
-def _passage_fields(p: Passage, titles: dict[str, str]) -> dict[str, Any]:
+def _passage_fields(p: Passage, reports: Reports) -> dict[str, Any]:
+    report = reports.get(p.doc_id)
     return {
         "id": p.id,
         "doc_id": p.doc_id,
-        "doc_title": titles.get(p.doc_id, p.doc_id),
+        "doc_title": report.title if report else p.doc_id,
+        "region": report.region if report else None,
+        "year": report.year if report else None,
         "heading_path": list(p.heading_path),
         "section": p.section,
         "paragraph": p.paragraph,
@@ -49,17 +60,56 @@ class SearchHit(PassageOut):
     score: float = Field(description="The mode's score (cosine, BM25 or fused).")
 
     @classmethod
-    def of_hit(cls, hit: Hit, titles: dict[str, str]) -> SearchHit:
-        return cls(**_passage_fields(hit.passage, titles), rank=hit.rank, score=hit.score)
+    def of_hit(cls, hit: Hit, reports: Reports) -> SearchHit:
+        return cls(**_passage_fields(hit.passage, reports), rank=hit.rank, score=hit.score)
+
+
+class Resolved(BaseModel):
+    """Which reports the question was searched in, and why."""
+
+    region: list[str] = Field(description="Regions resolved (empty: not restricted).")
+    year: list[int] = Field(description="Report years resolved (empty: not restricted).")
+    doc_ids: list[str] = Field(description="The reports searched, oldest first.")
+    reason: str = Field(description="How the request or the question chose them.")
+    missing: list[str] = Field(
+        description="Reports asked about that the corpus does not hold, with what it holds."
+    )
+    latest: bool = Field(description="No year named: each region's latest report was taken.")
+    per_report: bool = Field(description="Searched and answered report by report.")
+
+    @classmethod
+    def of(cls, query: Query, corpus: Reports) -> Resolved:
+        scope = query.scope
+        if scope is None:
+            ids = list(query.doc_ids) or list(corpus)
+            return cls(
+                region=[],
+                year=[],
+                doc_ids=ids,
+                reason="",
+                missing=[],
+                latest=False,
+                per_report=False,
+            )
+        return cls(
+            region=list(scope.regions),
+            year=list(scope.years),
+            doc_ids=list(scope.doc_ids),
+            reason=scope.reason,
+            missing=list(scope.missing),
+            latest=scope.latest,
+            per_report=scope.per_report,
+        )
 
 
 class SearchResponse(BaseModel):
     query: str
     mode: Mode
     lang: Literal["zh", "en"]
-    resolved: Literal["search", "section", "passage"] = Field(
+    match: Literal["search", "section", "passage"] = Field(
         description="search, or how the query resolved directly: a section or a passage id."
     )
+    resolved: Resolved
     section: str | None = Field(description="The section the search was restricted to, if any.")
     results: list[SearchHit]
     took_ms: float
@@ -73,13 +123,24 @@ class CitationOut(PassageOut):
     )
 
     @classmethod
-    def of_citation(cls, c: Citation, titles: dict[str, str]) -> CitationOut:
+    def of_citation(cls, c: Citation, reports: Reports) -> CitationOut:
         return cls(
-            **_passage_fields(c.hit.passage, titles),
+            **_passage_fields(c.hit.passage, reports),
             n=c.n,
             score=c.hit.score,
             highlights=[(s, e) for s, e in c.highlights],
         )
+
+
+class ComparedOut(BaseModel):
+    """One report's evidence in a comparison answer."""
+
+    doc_id: str
+    title: str
+    region: str | None
+    year: int | None
+    quote: str = Field(description="The report's best answering sentence, verbatim.")
+    citation: int = Field(description="The [n] of the citation the quote comes from.")
 
 
 class AskResponse(BaseModel):
@@ -89,21 +150,35 @@ class AskResponse(BaseModel):
     grounded: bool = Field(description="Every quoted span is found in a cited passage.")
     lang: Literal["zh", "en"]
     citations: list[CitationOut]
+    resolved: Resolved
+    comparison: list[ComparedOut] = Field(
+        description="Each report's evidence, oldest first, when answered report by report."
+    )
     backend: str
     took_ms: float
     warning: str | None = Field(None, description="Present only when set.")
 
     @classmethod
-    def of(
-        cls, question: str, answer: Answer, titles: dict[str, str], took_ms: float
-    ) -> AskResponse:
+    def of(cls, query: Query, answer: Answer, reports: Reports, took_ms: float) -> AskResponse:
         return cls(
-            question=question,
+            question=query.text,
             answer=answer.text,
             answerable=answer.answerable,
             grounded=answer.grounded,
             lang="en" if answer.lang == "en" else "zh",
-            citations=[CitationOut.of_citation(c, titles) for c in answer.citations],
+            citations=[CitationOut.of_citation(c, reports) for c in answer.citations],
+            resolved=Resolved.of(query, reports),
+            comparison=[
+                ComparedOut(
+                    doc_id=c.report.doc_id,
+                    title=c.report.title,
+                    region=c.report.region,
+                    year=c.report.year,
+                    quote=c.quote,
+                    citation=c.citation,
+                )
+                for c in answer.comparison
+            ],
             backend=answer.backend,
             took_ms=took_ms,
             warning=answer.warning,
@@ -166,13 +241,14 @@ class DocumentOut(BaseModel):
     doc_id: str
     source: str
     sha256: str
-    title: str
-    date: str | None = None
+    title: str = Field(description="e.g. 2019年上海市政府工作报告, 2024年国务院政府工作报告.")
+    date: str | None = Field(None, description="The day it was delivered, YYYY-MM-DD.")
     venue: str | None = None
     speaker: str | None = None
-    region: str | None = None
-    year: int | None = None
-    chars: int = 0
+    region: str | None = Field(None, description="Full name: 上海市, 北京市; 全国 (State Council).")
+    year: int | None = Field(None, description="The year it was delivered.")
+    level: str | None = Field(None, description="national or provincial.")
+    chars: int = Field(0, description="Length of its text (GET /documents/{doc_id}/text).")
 
     @classmethod
     def of(cls, d: DocumentMeta) -> DocumentOut:

@@ -40,7 +40,6 @@ class AppState:
     settings: Settings
     runtime: Runtime | None = None
     load_error: ReportQAError | None = None
-    titles: dict[str, str] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
     threads: int = 1
     # Searches that may run at once (the rest wait on the event loop).
@@ -60,7 +59,6 @@ class AppState:
     def serve(self, loaded: Runtime) -> None:
         """Serve this runtime."""
         self.runtime = loaded
-        self.titles = {d.doc_id: d.title for d in loaded.index.documents}
         self.load_error = None
 
     def load(self) -> None:

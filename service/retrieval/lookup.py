@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from indexer.parse import ref_within
@@ -10,6 +12,9 @@ from indexer.types import Passage, Section
 
 from ..errors import NotFoundError
 from ..refs import normalise_ref
+
+# A report's part that reviews the past: 一、2018年工作回顾, 一、过去五年工作回顾.
+REVIEW_PART = re.compile(r"回顾|过去一年|过去五年")
 
 
 class Corpus:
@@ -26,6 +31,25 @@ class Corpus:
     @property
     def passages(self) -> list[Passage]:
         return self.index.passages
+
+    def focus(self, rows: np.ndarray | None, doc_id: str, focus: str | None) -> np.ndarray | None:
+        """`rows` (None: the document's) narrowed to the document's review part ("review")
+        or to the rest ("plan"); as they were when the report has no review part."""
+        if focus is None:
+            return rows
+        base = self.doc_rows[doc_id] if rows is None else rows
+        review = np.array(
+            [
+                bool(self.passages[r].heading_path)
+                and REVIEW_PART.search(self.passages[r].heading_path[0]) is not None
+                for r in base
+            ],
+            dtype=bool,
+        )
+        if not review.any():
+            return rows
+        kept = base[review] if focus == "review" else base[~review]
+        return kept if kept.size else rows
 
     def row(self, passage_id: str) -> int:
         """The row of a passage id; NotFoundError with an example id when there is none."""
@@ -77,12 +101,19 @@ class Corpus:
             f"sections are {', '.join(dict.fromkeys(refs))}"
         )
 
-    def rows(self, doc_id: str | None, section: str | None) -> np.ndarray | None:
+    def rows(self, doc_ids: tuple[str, ...] | None, section: str | None) -> np.ndarray | None:
         """Rows allowed by the filters (None = all); `section` is a normalised reference."""
-        if doc_id is None and section is None:
+        if not doc_ids and section is None:
             return None
-        self.check_doc(doc_id)
-        rows = self.doc_rows[doc_id] if doc_id else np.arange(len(self.passages))
+        for known in doc_ids or ():
+            self.check_doc(known)
+        if not doc_ids:
+            rows = np.arange(len(self.passages))
+        elif len(doc_ids) == 1:
+            rows = self.doc_rows[doc_ids[0]]
+        else:
+            rows = np.sort(np.concatenate([self.doc_rows[d] for d in doc_ids]))
+        doc_id = doc_ids[0] if doc_ids and len(doc_ids) == 1 else None
         if section is not None:
             rows = np.array(
                 [r for r in rows if ref_within(self.passages[r].section, section)], dtype=np.int64

@@ -6,6 +6,7 @@ terms `translate`'s; the Retriever picks the encoder for the query's language an
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from indexer.errors import ModelError
 from indexer.store import FIX, LoadedIndex
 from indexer.types import Hit, Passage, Section
 
+from ..catalogue import Catalogue, Report
 from ..query import Query
 from ..refs import is_bare, normalise_ref
+from ..scope import Scope
 from . import fusion
 from .lookup import Corpus
 from .rank import dense_ranking, lexical_ranking
@@ -29,6 +32,16 @@ from .translate import Translator
 CANDIDATES = 100
 # Sentence vectors kept per encoder for composed answers (the report has a few hundred).
 SENTENCE_CACHE = 20_000
+# Searched per report (a comparison), each report gives at least this many hits.
+PER_REPORT_MIN = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ReportHits:
+    """The hits of one report, when a query is searched report by report."""
+
+    report: Report
+    hits: list[Hit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +49,8 @@ class SearchResult:
     """Hits for a query, how the query was resolved, and where the time went.
 
     `text` is what was searched: the query's text, or what is left of it once a section
-    reference in it became the filter `section`.
+    reference in it became the filter `section`. `groups` holds the hits report by report
+    when the query's scope is searched per report (their hits, in order, are `hits`).
     """
 
     query: Query
@@ -45,6 +59,7 @@ class SearchResult:
     resolved: Literal["search", "section", "passage"] = "search"
     section: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    groups: tuple[ReportHits, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +116,7 @@ class Retriever:
     ) -> None:
         self.index = index
         self.corpus = Corpus(index)
+        self.catalogue = Catalogue(index.documents)
         self.embedder = cached(embedder, cache_size)
         self.fusion = fusion_config or FusionConfig()
         self.ml_encoder = cached(self._check(multilingual), cache_size) if multilingual else None
@@ -173,6 +189,9 @@ class Retriever:
         """
         t0 = time.perf_counter()
         text, section = query.text, query.section
+        scope = query.scope
+        if scope is not None and scope.empty:
+            return SearchResult(query, text, [], "search", section)
         if query.resolve_refs:
             direct = self._resolve(query)
             if direct is not None:
@@ -185,10 +204,39 @@ class Retriever:
             ):
                 section = ref.ref
                 text = ref.rest or text
-        rows = self.corpus.rows(query.doc_id, section)
+        if scope is not None and scope.per_report:
+            return self._per_report(query, scope, text, section, t0)
+        rows = self.corpus.rows(query.allowed, section)
+        only = query.doc_id
+        if scope is not None and only is not None and section is None:
+            rows = self.corpus.focus(rows, only, scope.focus_of(only))
         hits, timings = self._rank(query, text, rows)
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return SearchResult(query, text, hits, "search", section, timings)
+
+    def _per_report(
+        self, query: Query, scope: Scope, text: str, section: str | None, t0: float
+    ) -> SearchResult:
+        """Each report of the scope searched on its own; their hits in report order."""
+        reports = scope.reports
+        k = max(PER_REPORT_MIN, math.ceil(query.k / len(reports)))
+        groups: list[ReportHits] = []
+        timings: dict[str, float] = {}
+        for report in reports:
+            own = section if section and self.corpus.has_section(section, report.doc_id) else None
+            rows = self.corpus.rows((report.doc_id,), own)
+            if own is None:
+                rows = self.corpus.focus(rows, report.doc_id, scope.focus_of(report.doc_id))
+            hits, spent = self._rank(query, text, rows, k)
+            for name, ms in spent.items():
+                timings[name] = timings.get(name, 0.0) + ms
+            groups.append(ReportHits(report, hits))
+        merged = [
+            Hit(h.passage, rank, h.score, h.dense, h.lexical)
+            for rank, h in enumerate((h for g in groups for h in g.hits), start=1)
+        ]
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return SearchResult(query, text, merged, "search", section, timings, tuple(groups))
 
     def _resolve(self, query: Query) -> SearchResult | None:
         """A passage id or a bare section reference, answered without ranking."""
@@ -210,10 +258,10 @@ class Retriever:
         return SearchResult(query, text, hits, "section", sec.ref)
 
     def _rank(
-        self, query: Query, text: str, rows: np.ndarray | None
+        self, query: Query, text: str, rows: np.ndarray | None, k: int | None = None
     ) -> tuple[list[Hit], dict[str, float]]:
         timings: dict[str, float] = {}
-        k, mode = query.k, query.mode
+        k, mode = k or query.k, query.mode
         n = max(CANDIDATES, 2 * k) if mode == "hybrid" else k
         english = self.english(query)
         ml = self.index.multilingual if self.ml_encoder is not None else None
@@ -231,7 +279,10 @@ class Retriever:
             timings["faiss_ms"] = (time.perf_counter() - t) * 1000
         if mode in ("bm25", "hybrid"):
             t = time.perf_counter()
-            terms = " ".join(self.translator().terms(text)) if english else text
+            if english:
+                terms = " ".join(self.translator().terms(text))
+            else:
+                terms = " ".join((text, *query.terms))
             if english:
                 timings["translate_ms"] = (time.perf_counter() - t) * 1000
             if terms:

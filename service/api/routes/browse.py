@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import Field
 
 from service.errors import NotFoundError
 from service.limits import MAX_CONTEXT
@@ -47,9 +49,9 @@ async def passage(
     """A passage and up to `context` neighbouring passages of the same section on each side."""
     p, before, after = api.retriever.context(passage_id, context)
     return ContextResponse(
-        passage=PassageOut.of(p, api.titles),
-        before=[PassageOut.of(b, api.titles) for b in before],
-        after=[PassageOut.of(a, api.titles) for a in after],
+        passage=PassageOut.of(p, api.reports),
+        before=[PassageOut.of(b, api.reports) for b in before],
+        after=[PassageOut.of(a, api.reports) for a in after],
     )
 
 
@@ -76,14 +78,38 @@ async def section(
     s = api.retriever.section(ref, doc_id)
     return SectionResponse(
         **SectionResponse.head(s),
-        passages=[PassageOut.of(api.retriever.passage(pid), api.titles) for pid in s.passage_ids],
+        passages=[PassageOut.of(api.retriever.passage(pid), api.reports) for pid in s.passage_ids],
     )
 
 
-@router.get("/documents", response_model=DocumentsResponse, responses=errors(503))
-async def documents(api: LoadedDep) -> DocumentsResponse:
-    """The indexed documents with their metadata (title, date, venue, speaker, counts...)."""
-    return DocumentsResponse(documents=[DocumentOut.of(d) for d in api.retriever.index.documents])
+RegionFilter = Annotated[
+    list[str] | None,
+    Query(
+        description="Only reports of this region (上海市, 上海, shanghai, 全国); repeat it for "
+        "several: ?region=上海&region=全国."
+    ),
+]
+YearFilter = Annotated[
+    list[Annotated[int, Field(ge=1949, le=2100)]] | None,
+    Query(description="Only reports delivered in this year; repeat it for several."),
+]
+
+
+@router.get("/documents", response_model=DocumentsResponse, responses=errors(422, 503))
+async def documents(
+    api: LoadedDep, region: RegionFilter = None, year: YearFilter = None
+) -> DocumentsResponse:
+    """The indexed documents with their metadata (title, region, level, year, date, venue,
+    speaker, counts...): those of the regions and years asked for, if any."""
+    regions = set(api.retriever.catalogue.region_names(region or ()))
+    years = set(year or ())
+    return DocumentsResponse(
+        documents=[
+            DocumentOut.of(d)
+            for d in api.retriever.index.documents
+            if (not regions or d.region in regions) and (not years or d.year in years)
+        ]
+    )
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentOut, responses=errors(404, 503))
@@ -94,3 +120,27 @@ async def document(doc_id: str, api: LoadedDep) -> DocumentOut:
     if found is None:  # _check_doc raised already; this narrows the type
         raise NotFoundError(f"no document {doc_id!r}")
     return DocumentOut.of(found)
+
+
+def _json_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """errors() for a route whose own response is not JSON: FastAPI would document the error
+    bodies in the route's media type, but they are JSON."""
+    ref = {"$ref": "#/components/schemas/ErrorResponse"}
+    return {
+        s: {"description": e["description"], "content": {"application/json": {"schema": ref}}}
+        for s, e in errors(*statuses).items()
+    }
+
+
+@router.get(
+    "/documents/{doc_id}/text",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **_json_errors(404, 503),
+    },
+)
+async def document_text(doc_id: str, api: LoadedDep) -> PlainTextResponse:
+    """A document's text as indexed: every passage's `start`/`end` index it."""
+    _check_doc(api, doc_id)
+    return PlainTextResponse(api.retriever.index.text(doc_id))

@@ -24,7 +24,7 @@ from ..deps import Loaded, LoadedDep
 from ..errors import status_of
 from ..observability import record_timings
 from ..requests import RequestModels
-from ..schemas import AskResponse, CitationOut, SearchHit, SearchResponse
+from ..schemas import AskResponse, CitationOut, Reports, Resolved, SearchHit, SearchResponse
 from .common import errors
 
 log = logging.getLogger("service.api")
@@ -81,15 +81,24 @@ STREAM_DOC = {
 }
 
 
+RESOLVE_DOC = (
+    "\n\nThe reports searched come from `doc_id`, `region` and `year` when set, else from the "
+    "question: its regions (上海, 沪, 全国, 国务院...) and years (2019年, 二〇一九年, 去年); a "
+    "year's targets are in that year's report, its results in the next year's; no year: each "
+    "region's latest report. `resolved` says which reports and why; several years or regions "
+    "are searched report by report."
+)
 SEARCH_DOC = (
     "Rank passages for a query (hybrid, dense or BM25), optionally within a document or "
     "section.\n\nA query that is a passage id or names a section (三（四）讲了什么, "
-    "第三部分第四节) resolves to\nthat passage or section directly."
+    "第三部分第四节) resolves to\nthat passage or section directly (`match`)." + RESOLVE_DOC
 )
 ASK_DOC = (
-    "Answer a question with quotes from the report and numbered citations.\n\n"
+    "Answer a question with quotes from the reports and numbered citations; each quote names "
+    "its report, and a comparison lists each report's evidence in `comparison`. A report "
+    "the corpus does not hold gives `answerable: false` and says what it holds.\n\n"
     "`generate: false` returns the citations with a null answer; `stream: true` answers with\n"
-    "server-sent events."
+    "server-sent events." + RESOLVE_DOC
 )
 
 
@@ -130,7 +139,15 @@ def make_router(models: RequestModels) -> APIRouter:
 async def run_search(body: Any, request: Request, api: Loaded) -> SearchResponse:
     """The search route's work (its description is make_router's)."""
     t0 = time.perf_counter()
-    query = api.runtime.understand(body.query, body.k, body.mode, body.doc_id, body.section)
+    query = api.runtime.understand(
+        body.query,
+        body.k,
+        body.mode,
+        body.doc_id,
+        body.section,
+        region=body.region,
+        year=body.year,
+    )
     result = await api.state.run(api.retriever.search, query)
     record_timings(
         request.state, {"search" if n == "total_ms" else n: v for n, v in result.timings.items()}
@@ -139,9 +156,10 @@ async def run_search(body: Any, request: Request, api: Loaded) -> SearchResponse
         query=query.text,
         mode=body.mode,
         lang=query.lang,
-        resolved=result.resolved,
+        match=result.resolved,
+        resolved=Resolved.of(query, api.reports),
         section=result.section,
-        results=[SearchHit.of_hit(h, api.titles) for h in result.hits],
+        results=[SearchHit.of_hit(h, api.reports) for h in result.hits],
         took_ms=_ms(t0),
     )
 
@@ -155,6 +173,8 @@ async def run_ask(body: Any, request: Request, api: Loaded) -> Any:
         body.mode,
         body.doc_id,
         body.section,
+        region=body.region,
+        year=body.year,
         generate=body.generate,
         field="question",
     )
@@ -162,28 +182,27 @@ async def run_ask(body: Any, request: Request, api: Loaded) -> Any:
         return await _stream(api, query, t0)
     answer = await api.state.run(api.asker.ask, query)
     record_timings(request.state, {"ask": (time.perf_counter() - t0) * 1000})
-    return JSONResponse(AskResponse.of(query.text, answer, api.titles, _ms(t0)).body())
+    return JSONResponse(AskResponse.of(query, answer, api.reports, _ms(t0)).body())
 
 
 def _sse(event: str, data: Any) -> ServerSentEvent:
     return ServerSentEvent(data=json.dumps(data, ensure_ascii=False), event=event)
 
 
-def _serialize(event: Event, question: str, titles: dict[str, str], t0: float) -> ServerSentEvent:
+def _serialize(event: Event, query: Query, reports: Reports, t0: float) -> ServerSentEvent:
     if isinstance(event, CitationsEvent):
         cites = [
-            CitationOut.of_citation(c, titles).model_dump(mode="json") for c in event.citations
+            CitationOut.of_citation(c, reports).model_dump(mode="json") for c in event.citations
         ]
         return _sse("citations", cites)
     if isinstance(event, DeltaEvent):
         return _sse("delta", {"text": event.text})
     if isinstance(event, DoneEvent):
-        return _sse("done", AskResponse.of(question, event.answer, titles, _ms(t0)).body())
+        return _sse("done", AskResponse.of(query, event.answer, reports, _ms(t0)).body())
     raise TypeError(f"Asker.stream yielded an unknown event {event!r}")
 
 
 async def _stream(api: Loaded, query: Query, t0: float) -> EventSourceResponse:
-    question = query.text
     events: Iterator[Event] = api.asker.stream(query)
     # Retrieval runs before the first event: its errors still get their own status code.
     first = await api.state.run(next, events, None)
@@ -192,7 +211,7 @@ async def _stream(api: Loaded, query: Query, t0: float) -> EventSourceResponse:
         event = first
         try:
             while event is not None:
-                yield _serialize(event, question, api.titles, t0)
+                yield _serialize(event, query, api.reports, t0)
                 # Not bounded by the CPU slots: a backend may wait here on the network.
                 event = await anyio.to_thread.run_sync(next, events, None)
         except ReportQAError as exc:

@@ -1,0 +1,85 @@
+"""Swap a freshly written folder in for an old one atomically: readers see one or the other."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as f:
+                os.fsync(f.fileno())
+    for d in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove temporary folders left by builds that were killed."""
+    for tmp in out.parent.glob(f".{out.name}.tmp-*"):
+        try:
+            pid = int(tmp.name.rsplit("-", 2)[1])
+        except (IndexError, ValueError):
+            continue
+        if not _pid_alive(pid):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(out: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside `out`; on success swap it in atomically.
+
+    `out` becomes a symbolic link to a versioned sibling folder, replaced with
+    os.replace, so a reader sees the old index or the new one, never a mix. If the
+    body raises (or the process dies), the previous index is left untouched.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(out)
+    stamp = f"{os.getpid()}-{time.time_ns()}"
+    tmp = out.parent / f".{out.name}.tmp-{stamp}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+        version = out.parent / f".{out.name}.v-{stamp}"
+        os.rename(tmp, version)
+        previous = out.resolve() if out.is_symlink() else None
+        link = out.parent / f".{out.name}.link-{stamp}"
+        os.symlink(version.name, link)
+        if out.exists() and not out.is_symlink():
+            legacy = out.parent / f".{out.name}.old-{stamp}"
+            os.rename(out, legacy)
+            os.replace(link, out)
+            shutil.rmtree(legacy, ignore_errors=True)
+        else:
+            os.replace(link, out)
+        fd = os.open(out.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if previous is not None and previous != version.resolve() and previous.exists():
+            shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
