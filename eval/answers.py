@@ -1,8 +1,10 @@
-"""Answer scoring: does the answer hold the expected string, cite the evidence, refuse rightly.
+"""Answer scoring: does the answer hold the expected strings, cite the evidence, refuse rightly.
 
 Answers come from service.answers.Asker in-process, or from POST /ask of a running service.
 A passage counts as cited when the answer text carries its `[n]` marker; a refusal cites
-nothing. Strings are compared after NFKC normalisation, case folding and removing spaces.
+nothing. Strings are compared after NFKC normalisation, case folding and removing spaces; an
+answer with several parts (a comparison) must hold every part. An unanswerable question (a
+missing-report one among them) expects a refusal (answerable false).
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from indexer.types import Passage
-from service.query import understand
 
 from .gold import Question, Span, is_relevant
-from .retrievers import passage_from_json, post_json
+from .retrievers import passage_from_json, post_json, request_body, understand_question
 
 if TYPE_CHECKING:
     import httpx
@@ -61,7 +62,8 @@ class InProcessAnswerer:
         self.mode = mode
 
     def answer(self, question: Question) -> AnswerRecord:
-        a = self.asker.ask(understand(question.question, self.k, self.mode, doc_id=question.doc_id))
+        query = understand_question(question, self.k, self.mode, self.asker.retriever)
+        a = self.asker.ask(query)
         by_n = {c.n: c.hit.passage for c in a.citations}
         cited = cited_passages(a.text, by_n) if a.answerable else ()
         return AnswerRecord(question.id, a.text, a.answerable, cited, a.backend, a.evidence_score)
@@ -76,14 +78,16 @@ class HttpAnswerer:
         self.mode = mode
 
     def answer(self, question: Question) -> AnswerRecord:
-        body = {
-            "question": question.question,
-            "k": self.k,
-            "mode": self.mode,
-            "doc_id": question.doc_id,
-            "generate": True,
-            "stream": False,
-        }
+        body = request_body(
+            question,
+            {
+                "question": question.question,
+                "k": self.k,
+                "mode": self.mode,
+                "generate": True,
+                "stream": False,
+            },
+        )
         data = post_json(self.client, "/ask", body)
         by_n = {
             int(c["n"]): passage_from_json(c, "POST /ask")
@@ -103,19 +107,55 @@ def normalise(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
-def contains(text: str | None, expected: str) -> bool:
-    return bool(text) and normalise(expected) in normalise(text or "")
+def contains(text: str | None, expected: str | Sequence[str]) -> bool:
+    """True when the text holds the expected string, or every one of the expected strings."""
+    parts = [expected] if isinstance(expected, str) else list(expected)
+    if not text or not parts:
+        return False
+    have = normalise(text)
+    return all(normalise(part) in have for part in parts)
 
 
 def _ratio(num: int, den: int) -> float:
     return num / den if den else 0.0
 
 
+def _counts(
+    questions: Sequence[Question],
+    records: Mapping[str, AnswerRecord],
+    spans: Mapping[str, Sequence[Span]],
+) -> dict[str, int]:
+    answerable = [q for q in questions if q.answerable]
+    return {
+        "questions": len(questions),
+        "answerable": len(answerable),
+        "unanswerable": len(questions) - len(answerable),
+        "refused": sum(not records[q.id].answerable for q in questions),
+        "right_refusals": sum(not q.answerable and not records[q.id].answerable for q in questions),
+        "right_calls": sum(q.answerable == records[q.id].answerable for q in questions),
+        "contains": sum(contains(records[q.id].text, q.answer) for q in answerable),
+        "hits": sum(
+            any(is_relevant(p.doc_id, p.start, p.end, spans[q.id]) for p in records[q.id].cited)
+            for q in answerable
+        ),
+    }
+
+
+def _kind_entry(n: dict[str, int]) -> dict[str, float | int | None]:
+    """A kind's answer scores; a score over no question is None."""
+    return {
+        "questions": n["questions"],
+        "right_call": _ratio(n["right_calls"], n["questions"]),
+        "answer_contains": _ratio(n["contains"], n["answerable"]) if n["answerable"] else None,
+        "citation_hit": _ratio(n["hits"], n["answerable"]) if n["answerable"] else None,
+    }
+
+
 def score_answers(
     questions: Sequence[Question],
     records: Mapping[str, AnswerRecord],
     spans: Mapping[str, Sequence[Span]],
-) -> dict[str, float | str]:
+) -> dict[str, Any]:
     """The summary.json `answers` entry.
 
     Args:
@@ -124,24 +164,24 @@ def score_answers(
         spans: evidence spans of the answerable questions (eval.gold.locate_evidence).
 
     Returns:
-        backend; answer_contains and citation_hit over answerable questions; refusal
-        precision (refused questions that are unanswerable) and recall (unanswerable
-        questions that were refused). A ratio with nothing to count is 0.0.
+        backend; answer_contains (every part of the expected answer) and citation_hit over
+        answerable questions; refusal precision (refused questions that are unanswerable)
+        and recall (unanswerable questions that were refused); and `by_kind`: per kind, the
+        number of questions, right_call (answered when answerable, refused when not: for
+        missing-report questions, the share refused), and answer_contains and citation_hit
+        (None for a kind with no answerable question). A ratio with nothing to count is 0.0.
     """
-    answerable = [q for q in questions if q.answerable]
-    unanswerable = [q for q in questions if not q.answerable]
-    refused = [q for q in questions if not records[q.id].answerable]
-    contains_n = sum(contains(records[q.id].text, q.answer) for q in answerable)
-    hit_n = sum(
-        any(is_relevant(p.doc_id, p.start, p.end, spans[q.id]) for p in records[q.id].cited)
-        for q in answerable
-    )
-    right_refusals = sum(not q.answerable for q in refused)
+    n = _counts(questions, records, spans)
     backends = Counter(records[q.id].backend for q in questions)
+    kinds = sorted({q.kind for q in questions if q.kind is not None})
     return {
         "backend": "+".join(sorted(backends)) if backends else "none",
-        "answer_contains": _ratio(contains_n, len(answerable)),
-        "citation_hit": _ratio(hit_n, len(answerable)),
-        "refusal_precision": _ratio(right_refusals, len(refused)),
-        "refusal_recall": _ratio(right_refusals, len(unanswerable)),
+        "answer_contains": _ratio(n["contains"], n["answerable"]),
+        "citation_hit": _ratio(n["hits"], n["answerable"]),
+        "refusal_precision": _ratio(n["right_refusals"], n["refused"]),
+        "refusal_recall": _ratio(n["right_refusals"], n["unanswerable"]),
+        "by_kind": {
+            kind: _kind_entry(_counts([q for q in questions if q.kind == kind], records, spans))
+            for kind in kinds
+        },
     }

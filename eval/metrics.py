@@ -1,4 +1,5 @@
-"""Retrieval metrics with ranx: recall@1/3/5/10, MRR@10 and nDCG@10, overall, by lang, by tag.
+"""Retrieval metrics: recall@1/3/5/10, MRR@10 and nDCG@10 with ranx, and all@5/10; overall,
+by lang, by tag, by kind, and over the questions with several evidence spans.
 
 Relevance follows eval.gold (a passage covering at least half of an evidence span). The
 judged units are the evidence spans, not the passages: a passage that covers an evidence
@@ -8,6 +9,10 @@ twice. A passage covering several new spans is one item per span, in span order.
 ranx's recall over the first k passages, so it is the share of a question's evidence spans
 found in its top k; MRR@10 is 1 / the rank of the first relevant passage; nDCG@10 has binary
 gains over the items of the first 10 passages.
+
+all@k is 1 when every evidence span of the question is covered by the first k passages and
+0 otherwise (ranx has no such metric: it is counted from the covered spans). It is what a
+comparison needs, every part found; for a question with one span it equals recall@k.
 """
 
 from __future__ import annotations
@@ -23,8 +28,19 @@ from .gold import Question, Span, covered_spans
 
 CUTOFFS = (1, 3, 5, 10)
 DEPTH = 10
-METRICS = ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+ALL_CUTOFFS = (5, 10)
+METRICS = (
+    "recall@1",
+    "recall@3",
+    "recall@5",
+    "recall@10",
+    "mrr@10",
+    "ndcg@10",
+    *(f"all@{k}" for k in ALL_CUTOFFS),
+)
 CHARS = "mean_passage_chars"
+# The summary's group of the questions with more than one evidence span.
+SEVERAL = "several_evidence"
 
 
 def unit_id(qid: str, i: int) -> str:
@@ -43,6 +59,12 @@ def judged(qid: str, passages: Sequence[Passage], spans: Sequence[Span]) -> list
         else:
             items.append(f"{rank}:{p.id}")
     return items
+
+
+def all_found(passages: Sequence[Passage], spans: Sequence[Span]) -> bool:
+    """True when the passages together cover every evidence span (the relevance rule)."""
+    found = {i for p in passages for i in covered_spans(p.doc_id, p.start, p.end, spans)}
+    return len(found) == len(spans)
 
 
 def _ranx_scores(
@@ -88,6 +110,8 @@ def per_question(
     for q in answerable:
         out[q.id]["mrr@10"] = scores["mrr"][q.id]
         out[q.id]["ndcg@10"] = scores["ndcg"][q.id]
+        for k in ALL_CUTOFFS:
+            out[q.id][f"all@{k}"] = float(all_found(results.get(q.id, [])[:k], spans[q.id]))
         lengths = [p.end - p.start for p in results.get(q.id, [])[:DEPTH]]
         out[q.id]["chars"] = float(sum(lengths))
         out[q.id]["passages"] = float(len(lengths))
@@ -115,12 +139,20 @@ def score_retriever(
         spans: evidence spans by question id (eval.gold.locate_evidence).
 
     Returns:
-        The metrics and mean passage length overall, plus `by_lang` and `by_tag`.
+        The metrics and mean passage length overall, plus `by_lang`, `by_tag`, `by_kind`
+        (questions without a kind are in none) and `several_evidence` (the questions with
+        more than one evidence span; null when there is none).
     """
     rows = per_question(questions, results, spans)
     answerable = [q for q in questions if q.answerable]
     if not answerable:
-        return {**{m: 0.0 for m in (*METRICS, CHARS)}, "by_lang": {}, "by_tag": {}}
+        return {
+            **{m: 0.0 for m in (*METRICS, CHARS)},
+            "by_lang": {},
+            "by_tag": {},
+            "by_kind": {},
+            SEVERAL: None,
+        }
     by_lang = {
         lang: aggregate([rows[q.id] for q in answerable if q.lang == lang])
         for lang in sorted({q.lang for q in answerable})
@@ -129,4 +161,15 @@ def score_retriever(
         tag: aggregate([rows[q.id] for q in answerable if tag in q.tags])
         for tag in sorted({t for q in answerable for t in q.tags})
     }
-    return {**aggregate([rows[q.id] for q in answerable]), "by_lang": by_lang, "by_tag": by_tag}
+    by_kind = {
+        kind: aggregate([rows[q.id] for q in answerable if q.kind == kind])
+        for kind in sorted({q.kind for q in answerable if q.kind is not None})
+    }
+    several = [rows[q.id] for q in answerable if len(spans[q.id]) > 1]
+    return {
+        **aggregate([rows[q.id] for q in answerable]),
+        "by_lang": by_lang,
+        "by_tag": by_tag,
+        "by_kind": by_kind,
+        SEVERAL: aggregate(several) if several else None,
+    }

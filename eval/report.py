@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .answers import ANSWER_METRICS
-from .metrics import CHARS, METRICS
+from .metrics import CHARS, METRICS, SEVERAL
 
 SUMMARY = "summary.json"
 REPORT = "report.md"
@@ -21,8 +21,12 @@ SHORT = {
     "recall@10": "R@10",
     "mrr@10": "MRR@10",
     "ndcg@10": "nDCG@10",
+    "all@5": "all@5",
+    "all@10": "all@10",
     CHARS: "chars",
 }
+# The cells of the by-tag and by-kind tables.
+GROUP_METRICS = ("recall@5", "mrr@10", "all@10")
 
 
 def _cells(scores: dict[str, Any], metrics: Sequence[str]) -> list[str]:
@@ -39,6 +43,49 @@ def rows(
         if part is not None:
             out.append([name, *_cells(part, metrics)])
     return out
+
+
+def several_rows(summary: dict[str, Any], metrics: Sequence[str]) -> list[list[str]]:
+    """One row per retriever over the questions with several evidence spans."""
+    return [
+        [name, *_cells(scores[SEVERAL], metrics)]
+        for name, scores in summary["retrievers"].items()
+        if scores.get(SEVERAL)
+    ]
+
+
+def group_table(summary: dict[str, Any], key: str) -> tuple[list[str], list[list[str]]]:
+    """A row per tag or kind (key: by_tag, by_kind), a column per retriever, cells
+    "R@5 / MRR@10 / all@10"; "-" where a retriever has no entry."""
+    names = list(summary["retrievers"])
+    groups = sorted({g for s in summary["retrievers"].values() for g in s.get(key, {})})
+    body = [
+        [
+            group,
+            *[
+                " / ".join(f"{part[m]:.3f}" for m in GROUP_METRICS)
+                if (part := summary["retrievers"][n].get(key, {}).get(group)) is not None
+                else "-"
+                for n in names
+            ],
+        ]
+        for group in groups
+    ]
+    return [key.removeprefix("by_"), *names], body
+
+
+def answer_kind_table(answers: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """A row per kind of the answers' by_kind entry; "-" for a score over no question."""
+    columns = ("right_call", "answer_contains", "citation_hit")
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    body = [
+        [kind, str(entry["questions"]), *[cell(entry[c]) for c in columns]]
+        for kind, entry in answers.get("by_kind", {}).items()
+    ]
+    return ["kind", "questions", *columns], body
 
 
 def text_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
@@ -76,11 +123,22 @@ def render_text(summary: dict[str, Any]) -> str:
     for lang in _langs(summary):
         parts.append(f"\nlang={lang}")
         parts.append(text_table(header, rows(summary, metrics, lang)))
+    several = several_rows(summary, metrics)
+    if several:
+        parts.append("\nquestions with several evidence spans")
+        parts.append(text_table(header, several))
+    kind_header, kind_body = group_table(summary, "by_kind")
+    if kind_body:
+        parts.append("\nby kind (R@5 / MRR@10 / all@10)")
+        parts.append(text_table(kind_header, kind_body))
     if "answers" in summary:
         a = summary["answers"]
         parts.append(
             f"\nanswers ({a['backend']}): " + "  ".join(f"{m} {a[m]:.3f}" for m in ANSWER_METRICS)
         )
+        answer_header, answer_body = answer_kind_table(a)
+        if answer_body:
+            parts.append(text_table(answer_header, answer_body))
     return "\n".join(parts)
 
 
@@ -93,7 +151,8 @@ def render_markdown(summary: dict[str, Any], chart: str | None = CHART) -> str:
         "",
         f"{summary['questions']} questions, {summary['answerable']} answerable. Metrics over "
         "the answerable questions at k = 10; a passage is relevant when it covers at least half "
-        "of an evidence span; `chars` is the mean length of the returned passages.",
+        "of an evidence span; `all@k` is the share of questions whose every evidence span is "
+        "in the top k; `chars` is the mean length of the returned passages.",
         "",
         "## All questions",
         "",
@@ -101,23 +160,23 @@ def render_markdown(summary: dict[str, Any], chart: str | None = CHART) -> str:
     ]
     for lang in _langs(summary):
         out += ["", f"## lang = {lang}", "", md_table(header, rows(summary, metrics, lang))]
-    tags = sorted({t for s in summary["retrievers"].values() for t in s["by_tag"]})
-    if tags:
-        names = list(summary["retrievers"])
-        body = [
-            [
-                tag,
-                *[
-                    f"{summary['retrievers'][n]['by_tag'][tag]['recall@5']:.3f} / "
-                    f"{summary['retrievers'][n]['by_tag'][tag]['mrr@10']:.3f}"
-                    if tag in summary["retrievers"][n]["by_tag"]
-                    else "-"
-                    for n in names
-                ],
-            ]
-            for tag in tags
+    several = several_rows(summary, metrics)
+    if several:
+        out += [
+            "",
+            "## Questions with several evidence spans",
+            "",
+            md_table(header, several),
         ]
-        out += ["", "## By tag (recall@5 / MRR@10)", "", md_table(["tag", *names], body)]
+    for key, title in (("by_kind", "By kind"), ("by_tag", "By tag")):
+        group_header, body = group_table(summary, key)
+        if body:
+            out += [
+                "",
+                f"## {title} (recall@5 / MRR@10 / all@10)",
+                "",
+                md_table(group_header, body),
+            ]
     if "answers" in summary:
         a = summary["answers"]
         out += [
@@ -126,6 +185,15 @@ def render_markdown(summary: dict[str, Any], chart: str | None = CHART) -> str:
             "",
             md_table(list(ANSWER_METRICS), [[f"{a[m]:.3f}" for m in ANSWER_METRICS]]),
         ]
+        answer_header, answer_body = answer_kind_table(a)
+        if answer_body:
+            out += [
+                "",
+                "By kind: `right_call` is the share answered when answerable and refused when "
+                "not (a missing-report question expects a refusal).",
+                "",
+                md_table(answer_header, answer_body),
+            ]
     if chart:
         out += ["", f"![retrievers]({chart})"]
     return "\n".join(out) + "\n"

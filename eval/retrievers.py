@@ -6,6 +6,10 @@ LangChain's RecursiveCharacterTextSplitter (500 characters, 50 overlap, start in
 splitter) with the same embedding model in a flat FAISS inner-product index
 (`naive-dense-500`), or BM25 (bm25s over indexer.lexical.tokenize) over the same chunks
 (`naive-bm25-500`). Both are built in memory from the source texts.
+
+A question is asked within its doc_id, or of the whole corpus when it has none. In process
+it is asked on its `today`; the HTTP API takes no such field, so over `--url` 今年 and 去年
+are read on the service's own date.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 from indexer.encoders import Embedder
 from indexer.lexical import LexicalIndex
 from indexer.types import Passage
-from service.query import understand
+from service.query import Query, understand
 
 from .errors import EvalError
 from .gold import Question
@@ -33,6 +37,26 @@ NAIVE = ("naive-dense-500", "naive-bm25-500")
 ALL = OURS + NAIVE
 NAIVE_CHUNK = 500
 NAIVE_OVERLAP = 50
+
+
+def understand_question(question: Question, k: int, mode: str, retriever: Retriever) -> Query:
+    """The Query the service would make of a gold question: asked within its doc_id (none:
+    the corpus's reports, resolved from the question) on its `today`."""
+    return understand(
+        question.question,
+        k,
+        mode,
+        doc_id=question.doc_id,
+        catalogue=retriever.catalogue,
+        today=question.today,
+    )
+
+
+def request_body(gold: Question, fields: dict[str, Any]) -> dict[str, Any]:
+    """A POST /search or /ask body for a gold question; doc_id only when it has one."""
+    if gold.doc_id is None:
+        return fields
+    return {**fields, "doc_id": gold.doc_id}
 
 
 class EvalRetriever(Protocol):
@@ -52,7 +76,7 @@ class IndexRetriever:
         self.name = name or mode
 
     def search(self, question: Question, k: int) -> list[Passage]:
-        query = understand(question.question, k, self.mode, doc_id=question.doc_id)
+        query = understand_question(question, k, self.mode, self.retriever)
         result = self.retriever.search(query)
         return [hit.passage for hit in result.hits]
 
@@ -105,7 +129,7 @@ class HttpRetriever:
         self.name = mode
 
     def search(self, question: Question, k: int) -> list[Passage]:
-        body = {"query": question.question, "k": k, "mode": self.mode, "doc_id": question.doc_id}
+        body = request_body(question, {"query": question.question, "k": k, "mode": self.mode})
         data = post_json(self.client, "/search", body)
         return [passage_from_json(r, "POST /search") for r in data.get("results", [])]
 

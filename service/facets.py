@@ -39,9 +39,11 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from indexer.regions import NATIONAL, REGIONS, region_mentions
+from indexer.regions import region_mentions
 
 from .lang import detect_lang
+from .periods import is_period, plan_years
+from .question_regions import regions_named
 
 Intent = Literal["targets", "results", "any"]
 
@@ -69,6 +71,7 @@ class Facets:
         subject_years: years named as a subject (2035年远景目标, 到2025年), ascending.
         relative: a year came from 今年/去年/明年/前年 (or this/last/next year).
         comparison: the question compares years, regions or values.
+        period: the years are one span asked about as a whole (service.periods).
     """
 
     regions: tuple[str, ...] = ()
@@ -77,6 +80,7 @@ class Facets:
     subject_years: tuple[int, ...] = ()
     relative: bool = False
     comparison: bool = False
+    period: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,19 +259,30 @@ def year_mentions(text: str, today: dt.date) -> tuple[YearMention, ...]:
 
 # --- intent --------------------------------------------------------------------------------
 
-_MODAL = r"(?<!要)(?<!将)(?<!力争)(?<!争取)(?<!计划)(?<!确保)(?<!预计)(?<!能否)(?<!如何)"
+_MODAL = (
+    r"(?<!要)(?<!将)(?<!力争)(?<!争取)(?<!计划)(?<!确保)(?<!预计)(?<!能否)(?<!如何)"
+    r"(?<!打算)(?<!准备)"
+)
 _RESULTS = re.compile(
     rf"实际|{_MODAL}(?:完成|达到|达成|取得)|实现了|实现情况|是否实现|有没有实现|成效|成绩|成果|成就"
     r"|回顾|结果|同比|[比较]上年|进展|执行情况|累计|已经"
     r"|(?:增长|下降|提高|降低|减少|增加|上升|回落|新增|建成|突破|超过|做|干|采取|出台|推出|开展"
-    r"|实施|办|推进|落实)了"
+    r"|实施|办|推进|落实|涨|降|升|跌)了"
     r"|\b(?:actual(?:ly)?|achieved?|achievements?|accomplish\w*|results?|outcomes?|performance"
     r"|review\w*|grew|rose|fell|declined|dropped|reached|completed|met)\b"
     r"|\bdid\b.*\b(?:grow|rise|fall|increase|decrease|decline|reach|achieve|complete|do)\b",
     re.IGNORECASE,
 )
+# A question for a measured value (2021年GDP总量有多少): a year's figures are known only
+# after it ends, so they are results, which the next year's report gives.
+_QUANTITY = re.compile(
+    r"多少|几[个项家所座条万亿]|[多有]大|规模|总量|比重|比例|占比|浓度|水平"
+    r"|\b(?:how (?:much|many|big|high)|what (?:was|were) (?:the )?\w+ (?:rate|level|size|share))\b",
+    re.IGNORECASE,
+)
 _TARGETS = re.compile(
     r"目标|预期|计划|打算|将要|将会|任务|安排|部署|重点工作|工作重点|力争|左右|规划|拟|举措"
+    r"|控制在|保持在|赤字率|专项债|特别国债"  # figures a report sets, never reviews
     r"|(?<![主重需只想必纲摘概首])要(?![求素闻点])"
     r"|\b(?:targets?|goals?|aims?|plans?|planned|planning|expected|projected|tasks?|"
     r"priorit(?:y|ies)|will|intends?|objectives?|around)\b",
@@ -275,93 +290,15 @@ _TARGETS = re.compile(
 )
 
 
-def _intent(text: str, report_named: bool) -> Intent:
+def _intent(text: str, report_named: bool, dated: bool = True) -> Intent:
     """What the question's years mean (see the module docstring)."""
     if report_named:
         return "any"
     if _RESULTS.search(text):
         return "results"
-    return "targets" if _TARGETS.search(text) else "any"
-
-
-# --- regions -------------------------------------------------------------------------------
-
-_SHORT = {c: r.name for r in REGIONS for c in r.short}
-_IN_RUN = {**{c: r.name for r in REGIONS for c in r.run}, **_SHORT}
-_SHORT_RUN = re.compile(f"[{''.join(_IN_RUN)}]+")
-# Words that hold a short form without naming its region (出台 before 京津冀 is no 台湾).
-_NOT_SHORT = re.compile(
-    r"晋升|晋级|晋江|晋见|鲁迅|粗鲁|鲁莽|鲁棒|琼瑶|琼浆|不渝|希冀|冀望|犹豫|鄂尔多斯|鄂伦春|陇海"
-    r"|出台|平台|舞台|南京|东京|青年|港口|收藏|宝藏|启蒙|吉祥"
-)
-# Slugs and English aliases, any case, word-bounded; hong-kong is also Hong Kong or HongKong.
-_ENGLISH_FORMS = {
-    form: r.name
-    for r in REGIONS
-    if r.level != "national"
-    for form in (r.slug, *r.aliases)
-    if form.isascii()
-}
-_ENGLISH_NAMES = {form.replace("-", ""): name for form, name in _ENGLISH_FORMS.items()}
-_ENGLISH_ALTERNATIVES = "|".join(re.escape(f).replace(r"\-", r"[-\s]?") for f in _ENGLISH_FORMS)
-_ENGLISH = re.compile(rf"(?<![A-Za-z])(?:{_ENGLISH_ALTERNATIVES})(?![A-Za-z])", re.IGNORECASE)
-# 全国 as a yardstick for another region (居全国前列, 占全国) rather than the region asked about.
-_YARDSTICK_BEFORE = re.compile(
-    r"(?:在|占|居|位居|位列|位于|领跑|领先|高于|低于|超过|超出|快于|慢于|走在|排名|排在|比|较)$"
-)
-_YARDSTICK_AFTER = re.compile(
-    r"(?:人大)?代表|领先|前列|第[一二三四五六七八九十\d]|首[个家批创位例]|率先|平均|之最|百强|文明"
-    r"|示范|各地|范围|同类|一流|最[高低大多好早快]|排名|比重|性"
-)
-_NATIONAL_STRONG_EN = re.compile(
-    r"\b(?:state\s+council|central\s+government|national\s+people's\s+congress|premier)\b",
-    re.IGNORECASE,
-)
-_NATIONAL_WEAK = re.compile(
-    r"(?<![发达各他些线中外])国家(?!级)|我国|(?<!发展)中国(?!家)|本国"
-    r"|\b(?:china(?:'s)?|chinese\s+government|national(?!-level)|nationwide|nation(?:'s)?"
-    r"|(?:the|whole)\s+country|country's)\b",
-    re.IGNORECASE,
-)
-
-
-def _short_forms(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, str]]:
-    """Regions written by one-character short forms, outside full names and known words."""
-    masked = list(text)
-    for start, end in [*taken, *((m.start(), m.end()) for m in _NOT_SHORT.finditer(text))]:
-        masked[start:end] = " " * (end - start)
-    out: list[tuple[int, str]] = []
-    for m in _SHORT_RUN.finditer("".join(masked)):
-        run = m.group()
-        if len(run) >= 2:
-            out.extend((m.start() + i, _IN_RUN[c]) for i, c in enumerate(run))
-        elif run in _SHORT:
-            out.append((m.start(), _SHORT[run]))
-    return out
-
-
-def _regions(text: str) -> tuple[str, ...]:
-    """The regions a question asks about, in order of mention (see the module docstring)."""
-    found: list[tuple[int, str]] = []
-    strong: list[int] = []
-    weak = [m.start() for m in _NATIONAL_WEAK.finditer(text)]
-    mentions = region_mentions(text)
-    for r, start, end in mentions:
-        if r.name != NATIONAL:
-            found.append((start, r.name))
-        elif _YARDSTICK_BEFORE.search(text[:start]) or _YARDSTICK_AFTER.match(text, end):
-            weak.append(start)
-        else:
-            strong.append(start)
-    found += _short_forms(text, [(s, e) for _, s, e in mentions])
-    found += [(m.start(), _ENGLISH_NAMES[re.sub(r"[-\s]", "", m.group().lower())])
-              for m in _ENGLISH.finditer(text)]  # fmt: skip
-    strong += [m.start() for m in _NATIONAL_STRONG_EN.finditer(text)]
-    if strong:
-        found.append((min(strong), NATIONAL))
-    elif weak and not found:
-        found.append((min(weak), NATIONAL))
-    return tuple(dict.fromkeys(name for _, name in sorted(found)))
+    if _TARGETS.search(text):
+        return "targets"
+    return "results" if dated and _QUANTITY.search(text) else "any"
 
 
 # --- comparison ----------------------------------------------------------------------------
@@ -387,12 +324,17 @@ def read_facets(text: str, today: dt.date) -> Facets:
     """
     text = text.translate(_FULLWIDTH)
     found = _read_years(text, today, detect_lang(text) == "en")
-    regions = _regions(text)
+    regions = regions_named(text)
+    years = found.years or plan_years(text)
+    period = is_period(text, years)
     return Facets(
         regions=regions,
-        years=found.years,
-        intent=_intent(text, found.report_named),
+        years=years,
+        intent=_intent(text, found.report_named, bool(years)),
         subject_years=found.subject,
         relative=found.relative,
-        comparison=len(found.years) > 1 or len(regions) > 1 or bool(_COMPARE.search(text)),
+        comparison=(len(years) > 1 and not period)
+        or len(regions) > 1
+        or bool(_COMPARE.search(text)),
+        period=period,
     )

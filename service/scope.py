@@ -214,8 +214,14 @@ def _by_question_years(
     notes: list[str] = []
     focus: dict[str, Focus] = {}
     caveats: list[str] = []
-    for year in facets.years:
-        candidates = _candidates(year, facets.intent)
+    asked = [(y, facets.intent) for y in facets.years]
+    if facets.period:
+        # One span: its targets are set in the report of its first year, its results
+        # reviewed in the report after its last (the first report of a new term).
+        first, last = facets.years[0], facets.years[-1]
+        asked = [(first, "targets")] if facets.intent == "targets" else [(last, "results")]
+    for year, intent in asked:
+        candidates = _candidates(year, intent)
         for name in names or (None,):
             found: list[Report] = []
             for report_year in candidates:
@@ -223,13 +229,16 @@ def _by_question_years(
                 if found:
                     break
             if not found:
-                missing.append(_missing_report(catalogue, name, year, facets.intent, lang))
+                missing.append(_missing_report(catalogue, name, year, intent, lang))
                 continue
             chosen.extend(found)
-            notes.append(_year_note(year, found[0].year, facets.intent, lang))
+            if facets.period:
+                notes.append(_period_note(facets.years, found[0].year, lang))
+            else:
+                notes.append(_year_note(year, found[0].year, intent, lang))
             if found[0].year != candidates[0]:
                 caveats.append(notes[-1])
-            part = _year_focus(year, found[0].year, facets.intent)
+            part = _year_focus(year, found[0].year, intent)
             for r in found:
                 if part is not None:
                     focus[r.doc_id] = part
@@ -264,6 +273,12 @@ def _year_focus(year: int, report_year: int | None, intent: str) -> Focus | None
     if report_year == year and intent == "targets":
         return "plan"
     return None
+
+
+def _period_note(years: tuple[int, ...], report_year: int | None, lang: str) -> str:
+    if lang == "en":
+        return f"{years[0]}–{years[-1]} as a whole: the {report_year} report"
+    return f"{span(years)}作为一个时期，见{report_year}年报告"
 
 
 def _relative_note(facets: Facets, lang: str) -> str:
@@ -306,6 +321,8 @@ def _missing_report(
         if lang == "en":
             return f"the corpus holds no report of {year} (it holds reports of {held})"
         return f"语料库中没有{year}年的政府工作报告（现有{held}的报告）"
+    if not catalogue.of_region(name):
+        return _missing_region(catalogue, name, lang)
     full = region(name)
     title = full.report_name if full else f"{name}政府工作报告"
     if name == NATIONAL:

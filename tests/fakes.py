@@ -6,6 +6,8 @@ import hashlib
 
 import numpy as np
 
+from indexer.types import DocumentMeta
+
 
 class HashEmbedder:
     """Character unigrams and bigrams hashed into a fixed-size, L2-normalised vector."""
@@ -33,3 +35,8 @@ class HashEmbedder:
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self.encode_queries(texts)
+
+
+def fake_document(doc_id: str, region: str | None, year: int | None) -> DocumentMeta:
+    """A document's metadata with only what resolving questions reads: region and year."""
+    return DocumentMeta(doc_id, f"{doc_id}.txt", "0" * 64, doc_id, region=region, year=year)

@@ -40,7 +40,9 @@ def retriever(fixture_index, fake_embedder) -> Retriever:
 
 
 def expected_citations(retriever: Retriever, question: str, k: int = 5) -> list[Citation]:
-    return [Citation(h.rank, h) for h in retriever.search(understand(question, k)).hits]
+    reports = retriever.catalogue.by_id
+    hits = retriever.search(understand(question, k)).hits
+    return [Citation(h.rank, h, (), reports.get(h.passage.doc_id)) for h in hits]
 
 
 def composed(retriever: Retriever, question: str) -> Answer:

@@ -1,23 +1,27 @@
-"""The benchmark: its pure pieces exactly, the load client against a local server, and one
-tiny end-to-end run of `python -m eval.bench` whose results.json must hold every field."""
+"""The benchmark: its pure pieces exactly (questions, the corpus run's mix, the table and
+targets), the load client against a local server, and one tiny end-to-end run of
+`python -m eval.bench` whose results.json must hold every field."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from fakes import fake_document
 
-from eval.bench.queries import PREFIXES, QUESTIONS, SUFFIXES, query_pool, report_sentences
+from eval.bench.queries import (
+    PREFIXES,
+    SUFFIXES,
+    query_pool,
+    report_sentences,
+)
 from eval.bench.scale import recall_at_10
-from eval.bench.server import by_language
 from eval.bench.synthetic import (
     DenseIndex,
     lexical_from_sentences,
@@ -26,7 +30,6 @@ from eval.bench.synthetic import (
     synthetic_passages,
     write_scale_index,
 )
-from eval.loadgen import LoadResult, percentiles, require_loopback, run_load, server_total_ms
 from indexer import dense, store
 from indexer.lexical import tokenize
 
@@ -96,10 +99,6 @@ def test_recall_at_10_counts_the_exact_top_10_found() -> None:
     assert recall_at_10(exact, approx) == pytest.approx(0.9)
 
 
-def test_the_questions_are_the_eval_sets() -> None:
-    assert QUESTIONS == ROOT / "eval" / "questions.jsonl"
-
-
 class _FakeEncoder:
     """Only what an index's manifest records of an encoder."""
 
@@ -130,11 +129,13 @@ def test_scale_index_loads_as_the_service_loads_it_and_is_removed(tmp_path: Path
     ml = DenseIndex(_FakeEncoder("ml-model", 6), dense.build_index(ml_vecs, "flat", 32, 64))
     lexical = lexical_from_sentences([tokenize(x) for x in sentences], combos)
     folder = tmp_path / "work" / "scale-flat"
-    write_scale_index(folder, texts, main, lexical, "flat", 160, ml)
+    like = fake_document("shanghai-2018", "上海市", 2018)
+    write_scale_index(folder, texts, main, lexical, "flat", 160, ml, like)
     loaded = store.load_index(folder, expected_model="main-model", expected_dim=8)
     assert [p.text for p in loaded.passages] == texts
     assert loaded.manifest["query_prompt"] == "q: " and loaded.manifest["faiss_index"] == "flat"
     assert [d.doc_id for d in loaded.documents] == ["synthetic"] and loaded.sections == []
+    assert (loaded.documents[0].region, loaded.documents[0].year) == ("上海市", 2018)
     assert loaded.multilingual is not None and loaded.multilingual.model == "ml-model"
     assert not (folder / store.EMBED_KEYS).exists()
     assert len(json.loads((folder / store.ML_KEYS).read_text(encoding="utf-8"))) == len(texts)
@@ -142,82 +143,43 @@ def test_scale_index_loads_as_the_service_loads_it_and_is_removed(tmp_path: Path
     assert list((tmp_path / "work").iterdir()) == []
 
 
-def test_percentiles() -> None:
-    assert percentiles(list(range(1, 101))) == pytest.approx((50.5, 95.05, 99.01))
-    assert percentiles([]) == (0.0, 0.0, 0.0)
+def test_the_service_searches_the_scale_index_for_questions_naming_the_report(
+    tmp_path: Path,
+) -> None:
+    """The synthetic document is the report's region and year, so the report's questions
+    that name them are searched, not answered at once with "the corpus has no such report"."""
+    from fakes import HashEmbedder
+    from fastapi.testclient import TestClient
 
+    from service.api.app import create_app
+    from service.retrieval import Retriever
+    from service.settings import Settings
 
-# ---- the load client ----------------------------------------------------------------------
+    sentences = [
+        "上海城市更新加快推进。",
+        "新增养老床位七千张。",
+        "生态环境持续改善。",
+        "民生保障更加有力。",
+        "全市生产总值增长百分之七。",
+    ]
+    combos = synthetic_passages(len(sentences), 12, seed=3)
+    texts = ["".join(sentences[i] for i in combo) for combo in combos]
+    embedder = HashEmbedder()
+    vectors = mean_vectors(embedder.encode_passages(sentences), combos)
+    main = DenseIndex(embedder, dense.build_index(vectors, "flat", 32, 64))
+    lexical = lexical_from_sentences([tokenize(x) for x in sentences], combos)
+    folder = tmp_path / "scale-flat"
+    write_scale_index(
+        folder, texts, main, lexical, "flat", 160, like=fake_document("sh", "上海市", 2018)
+    )
+    retriever = Retriever(store.load_index(folder), embedder)
+    with TestClient(create_app(Settings(multilingual=False), retriever)) as client:
+        for query in ("上海市政府工作报告里养老床位新增多少", "2018年养老床位新增多少"):
+            got = client.post("/search", json={"query": query})
+            assert got.status_code == 200, got.text
+            assert got.json()["resolved"]["doc_ids"] == ["synthetic"], got.json()["resolved"]
+            assert len(got.json()["results"]) == 5
 
-
-class _Handler(BaseHTTPRequestHandler):
-    """Answers 200 to bodies holding "ok" and 500 otherwise."""
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        status = 200 if b'"ok"' in body else 500
-        self.send_response(status)
-        self.send_header("Server-Timing", "app;dur=1.5, total;dur=2.5")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def local_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_run_load_stops_at_the_request_cap_and_counts_errors(local_server: str) -> None:
-    bodies = [{"q": "ok"}, {"q": "ok"}, {"q": "bad"}]
-    result = run_load(local_server, "/x", bodies, concurrency=3, duration_s=30, max_requests=9)
-    assert (result.requests, len(result.latencies_ms), result.errors) == (9, 6, 3)
-    assert result.error_samples == ["HTTP 500: {}"]
-    assert result.server_ms == [2.5] * 6
-    assert sorted(result.body_index) == [0, 0, 0, 1, 1, 1]  # body 2 ("bad") always failed
-    assert (result.summary()["errors"], result.summary()["server_p50_ms"]) == (3, 2.5)
-
-
-@pytest.mark.parametrize(
-    ("header", "want"),
-    [
-        ("encode;dur=12.5, faiss;dur=0.2, total;dur=14.25", 14.25),
-        ("total;desc=x;dur=3", 3.0),
-        ("encode;dur=1", None),
-        ("total;dur=abc", None),
-        (None, None),
-    ],
-)
-def test_server_total_ms_reads_the_total_of_server_timing(header: str | None, want: float) -> None:
-    assert server_total_ms(header) == want
-
-
-def test_run_load_stops_at_the_deadline(local_server: str) -> None:
-    result = run_load(local_server, "/x", [{"q": "ok"}], 2, duration_s=0.3, max_requests=10**9)
-    assert result.errors == 0
-    assert 0 < result.requests < 10**9
-    assert result.elapsed_s < 30
-
-
-@pytest.mark.parametrize("url", ["http://10.0.0.1:80", "http://example.com", "http://0.0.0.0:1"])
-def test_load_goes_to_loopback_only(url: str) -> None:
-    with pytest.raises(ValueError, match="only sent to loopback"):
-        require_loopback(url)
-    with pytest.raises(ValueError, match="only sent to loopback"):
-        run_load(url, "/search", [{"query": "x"}], 1, 1.0)
-
-
-# ---- one tiny run of the whole benchmark --------------------------------------------------
 
 LATENCY = {"p50_ms": float, "p95_ms": float, "p99_ms": float, "rps": float, "errors": int}
 CONTRACT: dict[str, Any] = {
@@ -233,7 +195,29 @@ CONTRACT: dict[str, Any] = {
     "cold_start_s": float,
     "server_peak_rss_mb": float,
     "build_s": float,
+    "build_passages": int,
+    "build_source": str,
     "model_load_s": float,
+    "ratio_corpus_search_c1_p50_to_report": float,
+    "corpus": {
+        "source": str,
+        "model": str,
+        "documents": int,
+        "passages": int,
+        "build_s": float,
+        "parse_s": float,
+        "embed_s": float,
+        "embedded": int,
+        "reused": int,
+        "ml_embedded": int,
+        "ml_reused": int,
+        "first_build_s_estimate": float,
+        "scoped_questions": int,
+        "cold_start_s": float,
+        "server_peak_rss_mb": float,
+        "search": {"c1": LATENCY},
+        "report_search": {"c1": LATENCY},
+    },
     "scale": {
         "passages": int,
         "flat": {"build_s": float, "search_p50_ms": float, "rss_mb": float, "size_mb": float},
@@ -266,9 +250,11 @@ def test_bench_end_to_end_writes_every_field(tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "eval.bench", "--duration", "1", "--scale", "2000"]
     cmd += ["--floor-queries", "20", "--out", str(out), "--source", str(FIXTURE_CORPUS)]
-    # No index there: the bench measures the index it builds from --source.
-    cmd += ["--index", str(tmp_path / "no-index")]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    # No index there: the bench measures the index it builds from --report alone.
+    cmd += ["--report", "demo-2020.txt", "--index", str(tmp_path / "no-index")]
+    # The whole corpus takes multilingual vectors from this (empty) cache, not the checkout's.
+    env = {**os.environ, "MULTILINGUAL_CACHE_DIR": str(tmp_path / "ml-cache")}
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stderr[-4000:]
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     _check(CONTRACT, results)
@@ -281,14 +267,21 @@ def test_bench_end_to_end_writes_every_field(tmp_path: Path) -> None:
     assert results["scale"]["flat"]["search_errors"] == 0
     assert results["scale"]["hnsw"]["search_errors"] == 0
     assert 0.0 <= results["scale"]["hnsw"]["recall@10_vs_flat"] <= 1.0
-    assert results["index"].endswith("seeds-index")
-    assert {t["target"].split(" ")[0] for t in results["targets"]} >= {"/search", "/ask"}
+    assert results["index"].endswith("report-index")
+    assert results["build_source"] == "demo-2020.txt"
+    assert results["build_passages"] < results["corpus"]["passages"]
+    corpus = results["corpus"]
+    assert corpus["documents"] == 3 and corpus["source"] == str(FIXTURE_CORPUS)
+    assert corpus["embedded"] == corpus["passages"] and corpus["reused"] == 0
+    # An empty cache: every multilingual vector embedded, and written there for the next build.
+    assert corpus["ml_embedded"] == corpus["passages"] and corpus["ml_reused"] == 0
+    assert corpus["ml_cache"] == str(tmp_path / "ml-cache")
+    assert list((tmp_path / "ml-cache").glob("*.npz"))
+    assert corpus["search"]["c1"]["errors"] == 0 and corpus["report_search"]["c1"]["errors"] == 0
+    assert results["ratio_corpus_search_c1_p50_to_report"] == round(
+        corpus["search"]["c1"]["p50_ms"] / corpus["report_search"]["c1"]["p50_ms"], 3
+    )
+    assert set(corpus["search"]["c1"]["by_kind"]) == {"report", "region/year"}
+    assert {t["target"].split(" ")[0] for t in results["targets"]} >= {"/search", "/ask", "whole"}
     assert "targets:" in proc.stdout and "results written to" in proc.stdout
-
-
-def test_by_language_splits_latencies_by_the_question_sent() -> None:
-    queries = ["上海的增长目标是多少", "What is the growth target?"]
-    run = LoadResult(1, [10.0, 30.0, 12.0, 14.0], 0, 1.0, body_index=[0, 1, 0, 0])
-    split = by_language(run, queries)
-    assert split["zh"] == {"p50_ms": 12.0, "p95_ms": 13.8, "p99_ms": 13.96, "share": 0.75}
-    assert split["en"] == {"p50_ms": 30.0, "p95_ms": 30.0, "p99_ms": 30.0, "share": 0.25}
+    assert "/search c1 corpus" in proc.stdout and "whole corpus: 3 reports" in proc.stdout

@@ -40,13 +40,23 @@ GOOD = {
     "answerable": True,
     "lang": "zh",
     "tags": ["numeric"],
+    "doc_id": REPORT_ID,
 }
 
 
 def test_load_questions_reads_the_fixture_file():
     qs = load_questions(FIXTURE_QUESTIONS)
     assert [q.id for q in qs] == ["f01", "f02", "f03", "f04", "f05", "f06"]
-    assert qs[3].evidence == ("促进消费升级", "打造三个商圈")
+    assert [(e.text, e.doc_id) for e in qs[3].evidence] == [
+        ("促进消费升级", None),
+        ("打造三个商圈", None),
+    ]
+    assert (qs[3].doc_id, qs[3].answer, qs[3].today, qs[3].kind) == (
+        "demo-2020",
+        ("促进消费升级",),
+        None,
+        None,
+    )
     assert (qs[5].answerable, qs[5].evidence, qs[5].tags) == (False, (), ("unanswerable",))
 
 
@@ -123,10 +133,13 @@ def test_eval_run_writes_all_three_outputs(tmp_path, fixture_index_dir, fake_emb
     assert (summary["questions"], summary["answerable"]) == (6, 5)
     assert list(summary["retrievers"]) == list(ALL)
     metrics = ["recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
+    groups = ["by_lang", "by_tag", "by_kind", "several_evidence"]
     for scores in summary["retrievers"].values():
-        assert list(scores) == [*metrics, "mean_passage_chars", "by_lang", "by_tag"]
+        assert list(scores) == [*metrics, "all@5", "all@10", "mean_passage_chars", *groups]
         assert sorted(scores["by_lang"]) == ["en", "zh"]
         assert sorted(scores["by_tag"]) == ["english", "list", "numeric"]
+        assert scores["by_kind"] == {}  # the fixture questions have no kind
+        assert scores["several_evidence"] == scores["by_tag"]["list"]  # f04 alone
     # A fixture document is at most a few naive chunks, fewer than k = 10, so naive-dense
     # returns every chunk of the question's document: its mean length is known exactly.
     chunks = naive_chunks(
@@ -143,10 +156,13 @@ def test_eval_run_writes_all_three_outputs(tmp_path, fixture_index_dir, fake_emb
         "citation_hit",
         "refusal_precision",
         "refusal_recall",
+        "by_kind",
     ]
     assert summary["answers"]["backend"] == "extractive"
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "| naive-bm25-500 |" in report and "![retrievers](retrievers.png)" in report
+    assert "## Questions with several evidence spans" in report
+    assert "## By tag (recall@5 / MRR@10 / all@10)" in report and "## By kind" not in report
     printed = capsys.readouterr().out
     assert printed.startswith("6 questions, 5 answerable\nretriever")
     assert f"wrote {out / 'summary.json'}" in printed
@@ -168,6 +184,103 @@ def test_scoring_over_http_matches_in_process(tmp_path, fixture_index, fake_embe
             client=client,
         )  # fmt: skip
     assert remote == local
+
+
+NEW_QUESTIONS = [
+    # Asked without a doc_id: the retriever must find the document; evidence names it.
+    {
+        "id": "n1",
+        "question": "示范区生产总值增长了多少？",
+        "evidence": [{"doc_id": "demo-2020", "text": "全区生产总值增长6.0%"}],
+        "answer": "6.0%",
+        "answerable": True,
+        "lang": "zh",
+        "tags": ["year-result"],
+        "kind": "year-result",
+    },
+    {
+        "id": "n2",
+        "question": "新设企业和轨道交通总里程各是多少？",
+        "evidence": [
+            {"doc_id": "demo-2020", "text": "新设企业3000家"},
+            {"doc_id": "flat-notes", "text": "轨道交通总里程达到五百公里"},
+        ],
+        "answer": ["3000家", "五百公里"],
+        "answerable": True,
+        "lang": "zh",
+        "tags": ["comparison"],
+        "kind": "comparison",
+    },
+    {
+        "id": "n3",
+        "question": "示范区2030年生产总值目标是多少？",
+        "evidence": [],
+        "answer": "",
+        "answerable": False,
+        "lang": "zh",
+        "tags": ["missing-report"],
+        "kind": "missing-report",
+    },
+]
+
+
+def test_questions_without_doc_id_are_asked_of_the_whole_corpus(
+    tmp_path, fixture_index, fake_embedder, capsys
+):
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+    from service.retrieval import Retriever
+
+    questions = _write(tmp_path, *NEW_QUESTIONS)
+    ours = ("bm25", "hybrid")
+    cfg = RunConfig(questions, tmp_path / "none", (*ours, "naive-bm25-500"), answers=True,
+                    source=FIXTURE_CORPUS, out=tmp_path / "out")  # fmt: skip
+    local = run(cfg, fake_embedder, retriever=Retriever(fixture_index, fake_embedder))
+    assert (local["questions"], local["answerable"]) == (3, 2)
+    for scores in local["retrievers"].values():
+        assert sorted(scores["by_kind"]) == ["comparison", "year-result"]
+        assert scores["several_evidence"] == scores["by_kind"]["comparison"]
+    assert sorted(local["answers"]["by_kind"]) == ["comparison", "missing-report", "year-result"]
+    assert local["answers"]["by_kind"]["missing-report"]["answer_contains"] is None
+    with TestClient(create_app(retriever=Retriever(fixture_index, fake_embedder))) as client:
+        remote = run(
+            RunConfig(questions, tmp_path / "none", ours, url="http://testserver",
+                      source=FIXTURE_CORPUS),
+            client=client,
+        )  # fmt: skip
+    assert remote["retrievers"] == {name: local["retrievers"][name] for name in ours}
+    from eval.report import render_markdown, render_text
+
+    text = render_text(local)
+    assert "questions with several evidence spans" in text
+    assert "by kind (R@5 / MRR@10 / all@10)" in text
+    report = render_markdown(local)
+    assert "## By kind (recall@5 / MRR@10 / all@10)" in report
+    assert "| missing-report | 1 |" in report
+
+
+def test_understand_gets_the_catalogue_and_the_questions_date(monkeypatch):
+    import datetime as dt
+
+    from eval import retrievers
+    from eval.gold import Evidence, Question
+
+    seen: list[dict[str, object]] = []
+
+    def fake(text, k=None, mode="hybrid", doc_id=None, **kwargs):
+        seen.append({"text": text, "k": k, "mode": mode, "doc_id": doc_id, **kwargs})
+
+    q = Question(
+        "n1", "上海去年GDP涨了多少？", (Evidence("x", "d"),), ("5%",), True, "zh", (), None,
+        dt.date(2025, 2, 20),
+    )  # fmt: skip
+    holder = type("R", (), {"catalogue": "the catalogue"})()
+    monkeypatch.setattr(retrievers, "understand", fake)
+    retrievers.understand_question(q, 10, "bm25", holder)
+    base = {"text": q.question, "k": 10, "mode": "bm25", "doc_id": None}
+    assert seen == [{**base, "catalogue": "the catalogue", "today": dt.date(2025, 2, 20)}]
+    assert retrievers.request_body(q, {"query": "?"}) == {"query": "?"}
 
 
 def test_bad_arguments_exit_2_with_a_message(tmp_path, capsys):

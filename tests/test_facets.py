@@ -35,7 +35,8 @@ WHOLE = [
     ("2035年远景目标是什么", Facets((), (), "targets", (2035,))),
     ("2021年第四十六届世界技能大赛在哪里举办", Facets((), (), "any", (2021,))),
     ("沪2025年GDP目标", Facets((SH,), (2025,), "targets")),
-    ("国务院2024年的赤字率是多少", Facets((NATION,), (2024,), "any")),
+    # A deficit rate is set by the report of its year, never reviewed.
+    ("国务院2024年的赤字率是多少", Facets((NATION,), (2024,), "targets")),
     ("上海有哪些国家战略任务", Facets((SH,), (), "targets")),
     ("今年财政收入2019亿元，实际完成了多少", Facets((), (2026,), "results", relative=True)),
     ("上海2020年城镇调查失业率目标是多少？", Facets((SH,), (2020,), "targets")),
@@ -171,7 +172,13 @@ INTENT = [
     ("2023年工作回顾", "results"),
     ("去年做了哪些工作", "results"),
     ("GDP比上年增长多少", "results"),
-    ("2023年上海GDP是多少", "any"),
+    ("2023年上海GDP是多少", "results"),
+    ("2021年上海GDP总量有多少", "results"),
+    ("2020年上海城镇调查失业率是多少", "results"),
+    ("2021年上海居民收入涨了多少", "results"),
+    ("上海2024年研发投入占GDP的比例打算达到多少？", "targets"),
+    ("2020年上海物价涨幅控制在多少", "targets"),
+    ("国务院2018年和2019年的赤字率分别是多少？", "targets"),
     ("2019年上海的营商环境", "any"),
     ("上海有哪些重要的改革", "any"),  # 重要 holds 要, not a plan
     ("What is the plan for 2025?", "targets"),
@@ -283,3 +290,27 @@ def test_year_mentions_give_offsets() -> None:
 
 def test_regions_in_still_reads_full_names_only() -> None:
     assert [r.name for r in regions_in("沪苏浙皖和上海、内蒙古")] == [SH, "内蒙古自治区"]
+
+
+@pytest.mark.parametrize(
+    ("question", "years", "period"),
+    [
+        ("2013到2017年这五年全国GDP年均增长多少", tuple(range(2013, 2018)), True),
+        ("“十三五”期间上海GDP从多少增加到了多少？", tuple(range(2016, 2021)), True),
+        ("上海2017年到2022年这五年公园从多少座增加到多少座", tuple(range(2017, 2023)), True),
+        # Year by year, not one span: each year's report.
+        ("上海2021年到2023年的GDP增长目标", (2021, 2022, 2023), False),
+        ("2019年和2020年上海的GDP增长目标", (2019, 2020), False),
+    ],
+)
+def test_periods_asked_about_as_a_whole(question: str, years: tuple[int, ...], period: bool):
+    facets = read_facets(question, TODAY)
+    assert (facets.years, facets.period) == (years, period)
+    assert facets.comparison is not period
+
+
+def test_a_quantity_without_a_year_says_nothing_of_plan_or_review() -> None:
+    assert (facets("新增多少张养老床位").intent, facets("2019年新增多少张养老床位").intent) == (
+        "any",
+        "results",
+    )

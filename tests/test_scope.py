@@ -137,3 +137,16 @@ def test_span_writes_years_as_people_do() -> None:
         "2025年",
         "",
     )
+
+
+def test_a_period_goes_to_the_report_that_reviews_or_plans_it() -> None:
+    five = tuple(range(2013, 2018))
+    review = resolve(CATALOGUE, Facets(("全国",), five, "results", period=True))
+    assert (ids(review), review.per_report, review.focus) == (
+        ["national-2018"],
+        False,
+        (("national-2018-government-work-report", "review"),),
+    )
+    assert review.reason.startswith("2013—2017年作为一个时期，见2018年报告")
+    plan = resolve(CATALOGUE, Facets(("上海市",), tuple(range(2021, 2026)), "targets", period=True))
+    assert ids(plan) == ["shanghai-2021"]

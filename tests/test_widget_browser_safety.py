@@ -1,5 +1,6 @@
 """The widget in headless Chromium on the fixture index (fake embedder): markup in passages
-stays text, API errors and refused origins are shown as such, and the widget page's CSP."""
+(and in report names, notes and comparisons) stays text, API errors and refused origins are
+shown as such, and the widget page's CSP."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ import httpx
 import pytest
 from widget_helpers import (
     DENIED_HOST,
+    Canned,
     HostSite,
     LiveServer,
+    api_answer,
+    api_document,
+    api_passage,
+    api_resolved,
     by_content,
     expect,
     host_page,
@@ -94,6 +100,64 @@ def test_markup_in_passages_renders_as_text(
     assert page.evaluate("() => document.querySelectorAll('img').length") == 0
 
 
+def test_markup_in_reports_notes_and_comparisons_renders_as_text(
+    context: Any, fixture_server: LiveServer, allowed: HostSite
+) -> None:
+    img = '<img src=x onerror="window.__xss=1">'
+    hostile = api_document("hostile", f"报告{img}", f"地区{img}", 2024)
+    other = api_document("other", "<b>另一份</b>", "上海市", 2025)
+    Canned(
+        context,
+        f"{fixture_server.url}/documents",
+        {"documents": [hostile, other]},
+        allowed.origin,
+        "GET",
+    )
+    answer = api_answer(
+        "比较",
+        f"答案{img}[1][2]",
+        [api_passage(1, hostile, f"正文{img}"), api_passage(2, other, "正文")],
+        api_resolved(f"说明{img}", ("缺少<script>window.__xss=2</script>",)),
+        [
+            {
+                "doc_id": d["doc_id"],
+                "title": d["title"],
+                "region": d["region"],
+                "year": d["year"],
+                "quote": f"摘录{img}",
+                "citation": n,
+            }
+            for n, d in ((1, hostile), (2, other))
+        ],
+    )
+    Canned(context, f"{fixture_server.url}/ask", answer, allowed.origin, "POST")
+    page = host_page(context, fixture_server, allowed)
+    expect(page.locator(".report-widget #rw-region option")).to_have_count(3)
+    assert page.locator(".report-widget #rw-region option").all_text_contents() == [
+        "全部地区",
+        f"地区{img}",
+        "上海市",
+    ]
+    submit(page, "比较")
+    expect(page.locator(".report-widget .rw-compare-item")).to_have_count(2)
+    expect(page.locator(".report-widget .rw-card").first.locator(".rw-doc-text")).to_have_text(
+        f"报告{img} · 地区{img} · 2024"
+    )
+    expect(page.locator(".report-widget .rw-note p")).to_have_text(
+        [f"说明{img}", "缺少<script>window.__xss=2</script>"]
+    )
+    assert page.locator(".report-widget .rw-compare-title").all_text_contents() == [
+        f"报告{img}",
+        "<b>另一份</b>",
+    ]
+    assert page.locator(".report-widget .rw-compare-quote").first.text_content() == (
+        f"原文：摘录{img}[1]"
+    )
+    expect(page.locator(".report-widget .rw-answer-text")).to_have_text(f"答案{img}[1][2]")
+    assert page.evaluate("() => typeof window.__xss") == "undefined"
+    assert shadow_eval(page, "root.querySelectorAll('img, script, b, iframe').length") == 0
+
+
 def test_api_error_message_is_shown_as_text(
     context: Any, fixture_server: LiveServer, allowed: HostSite
 ) -> None:
@@ -148,6 +212,8 @@ def test_widget_page_csp_and_script(
     expect(page.locator(".report-widget .rw-error")).to_contain_text("no section '九（九）'")
     submit(page, target.id)
     expect(page.locator(".report-widget .rw-card")).to_have_count(1)
+    # One year and no region in the fixture corpus: nothing to filter by.
+    assert page.locator(".report-widget .rw-filters").is_hidden()
     # Citations without a region, date or section leave those parts out.
     flat = by_content(fixture_index, "轨道交通总里程")
     dated = by_content(fixture_index, "新设企业3000家")

@@ -1,6 +1,7 @@
 """The widget in headless Chromium on the real report: the answer's cards, highlights,
 context and citation, section and passage lookups, search mode, the keyboard, and the loading
-and empty states. Screenshots go to test-artifacts/ (gitignored) for a person to look at."""
+and empty states (test_widget_browser_reports.py has the reports, filters and comparisons).
+Screenshots go to test-artifacts/ (gitignored) for a person to look at."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from widget_helpers import (
     HostSite,
     LiveServer,
     by_content,
+    doc_line,
     expect,
     host_page,
     serve,
@@ -40,6 +43,15 @@ QUESTION = "养老床位新增多少"
 @pytest.fixture(scope="module")
 def real_server(real_index: LoadedIndex, m3e: Any, allowed: HostSite) -> Iterator[LiveServer]:
     with serve(real_index, m3e, allowed.origin) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def fake_server(
+    fixture_index: LoadedIndex, fake_embedder: Any, allowed: HostSite
+) -> Iterator[LiveServer]:
+    """Serves the widget (and CORS preflights) for the tests whose API answers are canned."""
+    with serve(fixture_index, fake_embedder, allowed.origin) as server:
         yield server
 
 
@@ -75,8 +87,14 @@ def test_question_card_context_citation_and_screenshots(
     expect(cards).to_have_count(5)
     card = cards.first
     expect(card).to_have_attribute("data-passage-id", expected.id)
+    # The card names its report as the API does (title, region, year), then the headings.
+    cited = httpx.post(f"{real_server.url}/ask", json={"question": QUESTION}, timeout=60).json()
+    first = cited["citations"][0]
+    assert first["id"] == expected.id
+    expect(card.locator(".rw-doc-text")).to_have_text(
+        doc_line(first["doc_title"], first["region"], first["year"])
+    )
     assert card.locator(".rw-crumb").all_text_contents() == [
-        "政府工作报告",
         "三、2018年主要任务",
         "（四）完善基本民生制度，持续增进民生福祉。",
     ]
@@ -111,7 +129,7 @@ def test_question_card_context_citation_and_screenshots(
 
     # Copy citation: the exact string lands on the clipboard.
     want = citation(expected, real_index)
-    assert want.startswith("《政府工作报告》（上海，2018年1月23日）三（四）第")
+    assert want.startswith("《2018年上海市政府工作报告》（上海市，2018年1月23日）三（四）第")
     card.locator(".rw-copy").click()
     expect(card.locator(".rw-copied")).to_have_text("已复制")
     assert page.evaluate("() => navigator.clipboard.readText()") == want
@@ -169,7 +187,9 @@ def test_passage_id_and_keyboard(
     cards = page.locator(".report-widget .rw-card")
     expect(cards).to_have_count(1)
     expect(cards.first).to_have_attribute("data-passage-id", target.id)
-    # Tab order: input, submit, the mode radios, then the card's buttons; focus is visible.
+    # Tab order: input, submit, the mode radios, then the card's buttons (one report: no
+    # region or year filter to offer); focus is visible.
+    assert page.locator(".report-widget .rw-filters").is_hidden()
     page.keyboard.press("Tab")
     assert shadow_eval(page, "root.activeElement.className") == "rw-submit"
     assert shadow_eval(page, "getComputedStyle(root.activeElement).outlineStyle") == "solid"

@@ -187,7 +187,116 @@ def shadow_eval(page: Any, expression: str) -> Any:
     )
 
 
+class Canned:
+    """Requests of one method to one API URL, answered with a fixed JSON body (Playwright's
+    router, on the whole browser context: routes set before the page loads catch the
+    widget's first requests). Other methods (the CORS preflight) go on to the server."""
+
+    def __init__(self, context: Any, url: str, body: Any, origin: str, method: str) -> None:
+        self.body = body
+        self.origin = origin
+        self.method = method
+        self.requests: list[Any] = []
+        context.route(url, self._answer)
+
+    def _answer(self, route: Any) -> None:
+        if route.request.method != self.method:
+            route.fallback()
+            return
+        self.requests.append(route.request)
+        route.fulfill(
+            status=200, headers={"Access-Control-Allow-Origin": self.origin}, json=self.body
+        )
+
+    @property
+    def bodies(self) -> list[Any]:
+        """The JSON bodies sent, in order."""
+        return [r.post_data_json for r in self.requests]
+
+
+# ---- API bodies for canned answers (the fields of service.api.schemas) ---------------------
+
+
+def api_document(doc_id: str, title: str, region: str | None, year: int | None) -> dict[str, Any]:
+    """A GET /documents entry."""
+    return {
+        "doc_id": doc_id,
+        "source": f"{doc_id}.txt",
+        "sha256": "0" * 64,
+        "title": title,
+        "date": f"{year}-01-23" if year else None,
+        "venue": None,
+        "speaker": None,
+        "region": region,
+        "year": year,
+        "chars": 1000,
+    }
+
+
+def api_passage(
+    n: int, doc: dict[str, Any], text: str, heading_path: tuple[str, ...] = ("一、主要目标",)
+) -> dict[str, Any]:
+    """A /search result or /ask citation (both carry n here) of the report `doc`."""
+    start = 100 * n
+    return {
+        "id": f"{doc['doc_id']}-{n:04d}",
+        "doc_id": doc["doc_id"],
+        "doc_title": doc["title"],
+        "region": doc["region"],
+        "year": doc["year"],
+        "heading_path": list(heading_path),
+        "section": "一" if heading_path else None,
+        "paragraph": n,
+        "start": start,
+        "end": start + len(text),
+        "text": text,
+        "n": n,
+        "rank": n,
+        "score": 1.0 / n,
+        "highlights": [],
+    }
+
+
+def api_resolved(reason: str = "", missing: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "region": [],
+        "year": [],
+        "doc_ids": [],
+        "reason": reason,
+        "missing": list(missing),
+        "latest": False,
+        "per_report": False,
+    }
+
+
+def api_answer(
+    question: str,
+    answer: str,
+    citations: list[dict[str, Any]],
+    resolved: dict[str, Any],
+    comparison: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A POST /ask body."""
+    return {
+        "question": question,
+        "answer": answer,
+        "answerable": True,
+        "grounded": True,
+        "lang": "zh",
+        "citations": citations,
+        "resolved": resolved,
+        "comparison": comparison or [],
+        "backend": "extractive",
+        "took_ms": 1.0,
+    }
+
+
 def by_content(index: LoadedIndex, needle: str) -> Passage:
     found = [p for p in index.passages if needle in p.text]
     assert len(found) == 1, f"{needle!r} is in {len(found)} passages"
     return found[0]
+
+
+def doc_line(*parts: object) -> str:
+    """A card's report line: title · region · year, leaving out what is unknown."""
+    return " · ".join(str(p) for p in parts if p not in (None, ""))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.encoders import Embedder
+from indexer.types import DocumentMeta
 from service.settings import Settings
 
 
@@ -22,3 +23,5 @@ class Context:
     queries: list[str]
     report_text: str
     log: Callable[[str], None]
+    # The one report's metadata as its index records it (the synthetic corpus takes it on).
+    report_meta: DocumentMeta | None = None

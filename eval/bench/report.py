@@ -8,6 +8,22 @@ from .floor import FLOOR_PARTS
 from .server import CONCURRENCY
 
 
+def _multilingual(co: dict[str, Any]) -> str:
+    """What the whole-corpus build did with the multilingual vectors, reuse said plainly."""
+    if not co["ml_model"]:
+        return "no multilingual vectors"
+    said = (
+        f"{co['ml_model']}: {co['ml_embedded']} embedded in {co['ml_embed_s']:.2f} s, "
+        f"{co['ml_reused']} reused"
+    )
+    if co["ml_reused"]:
+        said += (
+            f" from the vector cache {co['ml_cache']}, so not a first build: one would take "
+            f"~{co['first_build_s_estimate']:.0f} s at the one-report build's rate"
+        )
+    return said
+
+
 def render(r: dict[str, Any]) -> str:
     """The results as a readable table."""
     m = r["machine"]
@@ -39,14 +55,38 @@ def render(r: dict[str, Any]) -> str:
                 lines.append(
                     f"{label:24}{y['p50_ms']:>10.2f}{y['p95_ms']:>10.2f}{y['p99_ms']:>10.2f}"
                 )
+    co = r["corpus"]
+    for name, x in (("report again", co["report_search"]["c1"]), ("corpus", co["search"]["c1"])):
+        lines.append(
+            f"{'/search c1 ' + name:24}{x['p50_ms']:>10.2f}{x['p95_ms']:>10.2f}"
+            f"{x['p99_ms']:>10.2f}{x['rps']:>10.1f}{x['errors']:>8d}{x['server_p50_ms']:>12.2f}"
+        )
+    for kind, y in co["search"]["c1"].get("by_kind", {}).items():
+        label = f"  {kind} ({y['share']:.0%})"
+        lines.append(f"{label:24}{y['p50_ms']:>10.2f}{y['p95_ms']:>10.2f}{y['p99_ms']:>10.2f}")
+    for lang, y in co["search"]["c1"].get("by_lang", {}).items():
+        label = f"  {lang} ({y['share']:.0%})"
+        lines.append(f"{label:24}{y['p50_ms']:>10.2f}{y['p95_ms']:>10.2f}{y['p99_ms']:>10.2f}")
     sc = r["scale"]
     lines += [
         "(server p50: the server's own time, from Server-Timing; the rest is HTTP and the client;"
-        " zh/en: the run's Chinese and English questions)",
+        " zh/en: the run's Chinese and English questions; all rows but corpus: the one report"
+        f" {r['build_source']} alone; corpus: every report of {co['source']}, half the"
+        " questions the one report's, half naming a region and a year; report again: the one"
+        " report right before the corpus, with the corpus run's questions of the one report)",
         "",
         f"/search c1 p50 / floor total p50: {r['ratio_search_c1_p50_to_floor']:.2f}",
         f"cold start {r['cold_start_s']:.2f} s; server peak RSS {r['server_peak_rss_mb']:.0f} MB; "
-        f"index build of seeds/ {r['build_s']:.2f} s (model load {r['model_load_s']:.2f} s)",
+        f"index build of {r['build_source']} {r['build_s']:.2f} s "
+        f"({r['build_passages']} passages; model load {r['model_load_s']:.2f} s)",
+        f"whole corpus: {co['documents']} reports, {co['passages']} passages, built in "
+        f"{co['build_s']:.2f} s (parse {co['parse_s']:.2f} s; {co['model']}: "
+        f"{co['embedded']} embedded in {co['embed_s']:.2f} s, {co['reused']} reused; "
+        + _multilingual(co)
+        + f"); cold start {co['cold_start_s']:.2f} s; server peak RSS "
+        f"{co['server_peak_rss_mb']:.0f} MB",
+        f"whole corpus /search c1 p50 / one-report /search c1 p50 (report again): "
+        f"{r['ratio_corpus_search_c1_p50_to_report']:.2f}",
         "server RSS MB: "
         + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in r["server_rss_mb"].items()),
         "first requests after /readyz (ms): "

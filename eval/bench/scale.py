@@ -78,6 +78,9 @@ def measure_scale(
         "distinct_sentences": len(sentences),
         "vectors": "normalised mean of the embedded vectors of each passage's 2-4 sentences",
         "multilingual": ctx.ml_encoder.name if ctx.ml_encoder is not None else None,
+        # The synthetic document's region and year: the report's (see write_scale_index).
+        "region": ctx.report_meta.region if ctx.report_meta is not None else None,
+        "year": ctx.report_meta.year if ctx.report_meta is not None else None,
         "sentence_embed_s": round(embed_s, 3),
         "bm25_build_s": round(bm25_s, 3),
     }
@@ -96,7 +99,7 @@ def measure_scale(
             ml_index = dense.build_index(ml_vectors, kind, s.hnsw_m, s.hnsw_ef_search)
             ml = DenseIndex(ctx.ml_encoder, ml_index)
         main = DenseIndex(ctx.embedder, index)
-        write_scale_index(folder, texts, main, lexical, kind, s.chunk_size, ml)
+        write_scale_index(folder, texts, main, lexical, kind, s.chunk_size, ml, ctx.report_meta)
         del index, main, ml
         entry: dict[str, Any] = {
             "build_s": round(build_s, 3),

@@ -129,26 +129,33 @@ def load_run(
     return run_load(server.url, route, _bodies(route, queries), concurrency, duration)
 
 
-def by_language(run: LoadResult, queries: Sequence[str]) -> dict[str, dict[str, float]]:
-    """p50/p95/p99 and the share of requests for Chinese and for English questions.
-
-    The two take different encoders (m3e-small; the 12-layer multilingual encoder, 3-4 times
-    slower), so the mixed percentiles are easier to read beside these.
-    """
+def by_label(run: LoadResult, labels: Sequence[str]) -> dict[str, dict[str, float]]:
+    """p50/p95/p99 and the share of requests for each label of the bodies sent (`labels[i]`
+    is body i's), in the order the labels first appear."""
     out: dict[str, dict[str, float]] = {}
-    langs = [detect_lang(queries[i]) for i in run.body_index]
-    for lang in ("zh", "en"):
-        values = [ms for ms, q in zip(run.latencies_ms, langs, strict=True) if q == lang]
+    sent = [labels[i] for i in run.body_index]
+    for label in dict.fromkeys(labels):
+        values = [ms for ms, x in zip(run.latencies_ms, sent, strict=True) if x == label]
         if values:
             p50, p95, p99 = percentiles(values)
             share = len(values) / max(len(run.latencies_ms), 1)
-            out[lang] = {
+            out[label] = {
                 "p50_ms": round(p50, 3),
                 "p95_ms": round(p95, 3),
                 "p99_ms": round(p99, 3),
                 "share": round(share, 3),
             }
     return out
+
+
+def by_language(run: LoadResult, queries: Sequence[str]) -> dict[str, dict[str, float]]:
+    """p50/p95/p99 and the share of requests for Chinese and for English questions.
+
+    The two take different encoders (m3e-small; the 12-layer multilingual encoder, 3-4 times
+    slower), so the mixed percentiles are easier to read beside these.
+    """
+    split = by_label(run, [detect_lang(q) for q in queries])
+    return {lang: split[lang] for lang in ("zh", "en") if lang in split}
 
 
 def first_requests(server: Server, queries: Sequence[str]) -> dict[str, float]:

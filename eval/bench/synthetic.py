@@ -107,12 +107,16 @@ def write_scale_index(
     kind: str,
     chunk_size: int,
     ml: DenseIndex | None = None,
+    like: DocumentMeta | None = None,
 ) -> None:
     """An index at `folder` in the format the service loads (one synthetic document).
 
     Written by store.write_index, as indexer.build.build writes: passages, no sections,
     FAISS, BM25, and the multilingual vectors when given. `folder` becomes a link to the
-    folder written (see remove_index).
+    folder written (see remove_index). The document takes the region, year, level and date
+    of `like` (the report its sentences come from): the service answers a question that
+    names a region or a year the corpus lacks without searching, so without them most of
+    the report's questions would not be searched at all.
     """
     doc_id = "synthetic"
     passages = []
@@ -128,6 +132,10 @@ def write_scale_index(
         source=f"{doc_id}.txt",
         sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
         title="Synthetic corpus recombined from the report's sentences",
+        date=like.date if like else None,
+        region=like.region if like else None,
+        year=like.year if like else None,
+        level=like.level if like else None,
         chars=len(source),
         extra={"passages": len(passages), "parts": 0, "sections": 0},
     )
@@ -135,7 +143,16 @@ def write_scale_index(
     if ml is not None:
         multilingual = ml.vectors([passage_key(ml.encoder, t) for t in texts])
     store.write_index(
-        folder, passages, [], [meta], main.vectors(), lexical, chunk_size, kind, multilingual
+        folder,
+        passages,
+        [],
+        [meta],
+        main.vectors(),
+        lexical,
+        chunk_size,
+        kind,
+        multilingual,
+        texts={doc_id: source},
     )
 
 

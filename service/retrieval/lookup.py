@@ -103,7 +103,10 @@ class Corpus:
 
     def rows(self, doc_ids: tuple[str, ...] | None, section: str | None) -> np.ndarray | None:
         """Rows allowed by the filters (None = all); `section` is a normalised reference."""
-        if not doc_ids and section is None:
+        if section is None and (not doc_ids or set(doc_ids) >= self.doc_rows.keys()):
+            # Every document: no filter, so FAISS and BM25 take their unfiltered paths.
+            for known in doc_ids or ():
+                self.check_doc(known)
             return None
         for known in doc_ids or ():
             self.check_doc(known)

@@ -6,7 +6,6 @@ terms `translate`'s; the Retriever picks the encoder for the query's language an
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -81,6 +80,14 @@ class FusionConfig:
     en_method: Literal["rrf", "weighted"] = "weighted"
     en_alpha: float = 0.5
     zh_ml_weight: float = 0.0
+
+
+def shares(k: int, reports: int) -> list[int]:
+    """Hits per report when k are shared among reports: as even as k allows, at least
+    PER_REPORT_MIN each (so more than k when k is small)."""
+    if k < PER_REPORT_MIN * reports:
+        return [PER_REPORT_MIN] * reports
+    return [k // reports + (1 if i < k % reports else 0) for i in range(reports)]
 
 
 def cached(embedder: Embedder, cache_size: int) -> CachedEmbedder:
@@ -217,12 +224,12 @@ class Retriever:
     def _per_report(
         self, query: Query, scope: Scope, text: str, section: str | None, t0: float
     ) -> SearchResult:
-        """Each report of the scope searched on its own; their hits in report order."""
+        """Each report of the scope searched on its own; their hits taken in turns (each
+        report's best, then each one's second...), so any top k holds every report."""
         reports = scope.reports
-        k = max(PER_REPORT_MIN, math.ceil(query.k / len(reports)))
         groups: list[ReportHits] = []
         timings: dict[str, float] = {}
-        for report in reports:
+        for report, k in zip(reports, shares(query.k, len(reports)), strict=True):
             own = section if section and self.corpus.has_section(section, report.doc_id) else None
             rows = self.corpus.rows((report.doc_id,), own)
             if own is None:
@@ -231,9 +238,15 @@ class Retriever:
             for name, ms in spent.items():
                 timings[name] = timings.get(name, 0.0) + ms
             groups.append(ReportHits(report, hits))
+        turns = (
+            g.hits[i]
+            for i in range(max(len(g.hits) for g in groups))
+            for g in groups
+            if i < len(g.hits)
+        )
         merged = [
             Hit(h.passage, rank, h.score, h.dense, h.lexical)
-            for rank, h in enumerate((h for g in groups for h in g.hits), start=1)
+            for rank, h in enumerate(turns, start=1)
         ]
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return SearchResult(query, text, merged, "search", section, timings, tuple(groups))

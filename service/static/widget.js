@@ -7,6 +7,11 @@
  * Optional attributes: data-k (results, 1..50), data-doc-id (one document only),
  * data-mode ("ask", the default, or "search").
  *
+ * Without data-doc-id, region and year filters (filled from GET /documents) narrow /ask and
+ * /search; each card names its report (title, region, year); the API's note on how the
+ * question was resolved shows above the answer, and a comparison over several reports shows
+ * their quotes side by side.
+ *
  * Security: everything that comes from the API is inserted with textContent and
  * createElement, never as HTML; no eval, no inline handlers, no inline styles.
  */
@@ -44,6 +49,17 @@
     },
     notAnswerable: "报告中没有找到能直接回答的内容，下面是最接近的段落。",
     report: "报告",
+    filtersLegend: "报告范围",
+    region: "地区",
+    year: "年份",
+    allRegions: "全部地区",
+    allYears: "全部年份",
+    yearOption: function (y) {
+      return y + "年";
+    },
+    docLine: "所属报告：",
+    compare: "各报告对比",
+    compareQuote: "原文：",
     where: "位置：",
     showContext: "显示上下文",
     hideContext: "隐藏上下文",
@@ -63,6 +79,8 @@
       return "第" + p + "段";
     },
   };
+
+  var NATIONAL = "全国";
 
   var STOP = new Set(
     (
@@ -95,6 +113,23 @@
     ".rw-modes{border:0;margin:8px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:4px 16px;}",
     ".rw-modes label{display:inline-flex;align-items:center;gap:4px;cursor:pointer;}",
     ".rw-hint{margin:6px 0 0;color:#59636e;font-size:.875em;}",
+    ".rw-filters{border:0;margin:8px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:6px 16px;}",
+    ".rw-filters label{display:inline-flex;align-items:center;gap:6px;font-size:.875em;",
+    "color:#424a53;}",
+    ".rw-select{font:inherit;font-size:1em;padding:4px 6px;border:1px solid #8c959f;",
+    "border-radius:6px;background:#fff;color:#1f2328;max-width:12em;}",
+    ".rw-note{margin:12px 0 0;padding:6px 10px;border-left:3px solid #8c959f;background:#f6f8fa;",
+    "color:#424a53;font-size:.875em;}",
+    ".rw-note p{margin:0;}",
+    ".rw-compare{margin:12px 0 0;}",
+    ".rw-compare h2{font-size:1em;margin:0 0 6px;}",
+    ".rw-compare-list{list-style:none;margin:0;padding:0;display:grid;gap:8px;",
+    "grid-template-columns:repeat(auto-fit,minmax(180px,1fr));}",
+    ".rw-compare-item{border:1px solid #d0d7de;border-radius:8px;padding:8px 10px;",
+    "background:#fff;display:flex;flex-direction:column;gap:4px;min-width:0;}",
+    ".rw-compare-title{margin:0;font-weight:600;font-size:.875em;}",
+    ".rw-compare-meta{margin:0;color:#59636e;font-size:.8125em;}",
+    ".rw-compare-quote{margin:0;font-size:.9375em;white-space:pre-line;flex:1 1 auto;}",
     ".rw :focus-visible{outline:3px solid #0969da;outline-offset:2px;}",
     ".rw-input:focus-visible{outline-offset:0;}",
     ".rw-status{margin:12px 0 0;color:#59636e;font-size:.875em;min-height:1.4em;}",
@@ -114,6 +149,8 @@
     ".rw-card:focus{outline:3px solid #0969da;outline-offset:2px;}",
     ".rw-card.rw-flash{box-shadow:0 0 0 4px #ffe08a;}",
     ".rw-head{display:flex;gap:8px;align-items:baseline;}",
+    ".rw-where{display:flex;flex-direction:column;min-width:0;}",
+    ".rw-doc{margin:0;color:#424a53;font-size:.8125em;font-weight:600;}",
     ".rw-n{flex:0 0 auto;color:#a4161a;font-weight:700;font-size:.875em;}",
     ".rw-crumbs{margin:0;color:#59636e;font-size:.8125em;display:flex;flex-wrap:wrap;",
     "align-items:baseline;min-width:0;}",
@@ -158,6 +195,10 @@
 
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  function present(value) {
+    return value !== null && value !== undefined && String(value).trim() !== "";
   }
 
   function findScript() {
@@ -356,26 +397,124 @@
         el("label", null, [this.modeAsk, T.modeAsk]),
         el("label", null, [this.modeSearch, T.modeSearch]),
       ]),
+      this.buildFilters(),
       el("p", { id: "rw-hint", class: "rw-hint", text: T.hint }),
     ]);
     this.status = el("p", { class: "rw-status", role: "status", "aria-live": "polite" });
     this.error = el("p", { class: "rw-error", role: "alert", hidden: true });
     this.empty = el("p", { class: "rw-empty", hidden: true, text: T.empty });
+    this.note = el("div", { class: "rw-note", role: "note", hidden: true });
     this.answerText = el("p", { class: "rw-answer-text" });
     this.answer = el("section", { class: "rw-answer", "aria-label": T.answer, hidden: true }, [
       el("h2", { text: T.answer }),
       this.answerText,
     ]);
+    this.compareList = el("ol", { class: "rw-compare-list" });
+    this.compare = el("section", { class: "rw-compare", "aria-label": T.compare, hidden: true }, [
+      el("h2", { text: T.compare }),
+      this.compareList,
+    ]);
     this.results = el("ol", { class: "rw-results", "aria-label": T.results, "aria-busy": "false" });
     this.root.appendChild(
       el("div", { class: "rw", lang: "zh-CN" }, [
-        this.form, this.status, this.error, this.empty, this.answer, this.results,
+        this.form, this.status, this.error, this.note, this.empty, this.answer, this.compare,
+        this.results,
       ])
     );
     this.form.addEventListener("submit", function (event) {
       event.preventDefault();
       self.run(self.input.value);
     });
+    this.loadFilters();
+  };
+
+  /** Region and year <select>s, hidden until /documents shows more than one of either. */
+  Widget.prototype.buildFilters = function () {
+    var self = this;
+    this.regionSelect = el("select", { id: "rw-region", class: "rw-select", name: "region" }, [
+      el("option", { value: "", text: T.allRegions }),
+    ]);
+    this.yearSelect = el("select", { id: "rw-year", class: "rw-select", name: "year" }, [
+      el("option", { value: "", text: T.allYears }),
+    ]);
+    this.regionFilter = el("label", { class: "rw-filter", hidden: true }, [
+      T.region, this.regionSelect,
+    ]);
+    this.yearFilter = el("label", { class: "rw-filter", hidden: true }, [T.year, this.yearSelect]);
+    this.filters = el("fieldset", { class: "rw-filters", hidden: true }, [
+      el("legend", { class: "rw-sr", text: T.filtersLegend }),
+      this.regionFilter,
+      this.yearFilter,
+    ]);
+    // A new scope answers the question again, once one was asked.
+    [this.regionSelect, this.yearSelect].forEach(function (select) {
+      select.addEventListener("change", function () {
+        if (self.seq && self.input.value.trim()) self.run(self.input.value);
+      });
+    });
+    return this.filters;
+  };
+
+  /** The regions (全国 first, then in the order listed) and years (latest first) held; once
+   * (a failed request is tried again with the next question). */
+  Widget.prototype.loadFilters = function () {
+    var self = this;
+    if (!this.base || this.docId || this.filtersLoading) return;
+    this.filtersLoading = this.documents().then(function (docs) {
+      if (!self.docs) {
+        self.filtersLoading = null;
+        return;
+      }
+      var regions = [];
+      var years = [];
+      docs.list.forEach(function (d) {
+        var region = present(d.region) ? String(d.region).trim() : "";
+        if (region && regions.indexOf(region) === -1) regions.push(region);
+        var year = Number(d.year);
+        if (Number.isInteger(year) && year > 0 && years.indexOf(year) === -1) years.push(year);
+      });
+      var national = regions.filter(function (r) {
+        return r === NATIONAL;
+      });
+      regions = national.concat(regions.filter(function (r) {
+        return r !== NATIONAL;
+      }));
+      years.sort(function (a, b) {
+        return b - a;
+      });
+      regions.forEach(function (r) {
+        self.regionSelect.appendChild(el("option", { value: r, text: r }));
+      });
+      years.forEach(function (y) {
+        self.yearSelect.appendChild(el("option", { value: y, text: T.yearOption(y) }));
+      });
+      self.regionFilter.hidden = regions.length < 2;
+      self.yearFilter.hidden = years.length < 2;
+      self.filters.hidden = self.regionFilter.hidden && self.yearFilter.hidden;
+    });
+  };
+
+  /** The filters chosen, added to a /search or /ask body (nothing when none is chosen). */
+  Widget.prototype.scoped = function (body) {
+    if (this.docId) return body;
+    if (this.regionSelect.value) body.region = this.regionSelect.value;
+    if (this.yearSelect.value) body.year = Number(this.yearSelect.value);
+    return body;
+  };
+
+  /** For lookups by section: data-doc-id, else the latest report the filters leave, if any. */
+  Widget.prototype.scopedDocId = function () {
+    if (this.docId) return this.docId;
+    var region = this.regionSelect.value;
+    var year = this.yearSelect.value;
+    if ((!region && !year) || !this.docList) return null;
+    var best = null;
+    this.docList.forEach(function (d) {
+      if (region && String(d.region || "").trim() !== region) return;
+      if (year && Number(d.year) !== Number(year)) return;
+      if (!best || (Number(d.year) || 0) > (Number(best.year) || 0)) best = d;
+    });
+    return best ? best.doc_id : null;
   };
 
   Widget.prototype.mode = function () {
@@ -427,16 +566,20 @@
     if (!this.docs) {
       this.docs = this.api("/documents").then(
         function (data) {
-          var list = Array.isArray(data) ? data : (data && data.documents) || [];
+          var raw = Array.isArray(data) ? data : (data && data.documents) || [];
+          var list = raw.filter(function (d) {
+            return d && typeof d === "object" && d.doc_id;
+          });
           var byId = {};
           list.forEach(function (d) {
-            if (d && d.doc_id) byId[d.doc_id] = d;
+            byId[d.doc_id] = d;
           });
-          return byId;
+          self.docList = list;
+          return { list: list, byId: byId };
         },
         function () {
           self.docs = null;
-          return {};
+          return { list: [], byId: {} };
         }
       );
     }
@@ -460,6 +603,7 @@
       this.input.focus();
       return Promise.resolve();
     }
+    this.loadFilters();
     this.controller = typeof AbortController === "function" ? new AbortController() : null;
     var signal = this.controller ? this.controller.signal : undefined;
     this.status.textContent = T.loading;
@@ -487,7 +631,8 @@
     var self = this;
     var ref = query.replace(/\(/g, "（").replace(/\)/g, "）").replace(/\s+/g, "");
     if (SECTION_RE.test(ref)) {
-      var qs = this.docId ? "?doc_id=" + encodeURIComponent(this.docId) : "";
+      var docId = this.scopedDocId();
+      var qs = docId ? "?doc_id=" + encodeURIComponent(docId) : "";
       return this.api("/sections/" + encodeURIComponent(ref) + qs, null, signal).then(
         function (data) {
           var passages = data.passages || [];
@@ -518,28 +663,32 @@
 
   Widget.prototype.search = function (query, signal) {
     var terms = queryTerms(query);
-    return this.api("/search", { query: query, k: this.k, doc_id: this.docId }, signal).then(
-      function (data) {
-        return {
-          kind: "search",
-          query: query,
-          items: (data.results || []).map(function (p) {
-            return { passage: p, terms: terms };
-          }),
-        };
-      }
-    );
+    var body = this.scoped({ query: query, k: this.k, doc_id: this.docId });
+    return this.api("/search", body, signal).then(function (data) {
+      return {
+        kind: "search",
+        query: query,
+        resolved: data.resolved,
+        items: (data.results || []).map(function (p) {
+          return { passage: p, terms: terms };
+        }),
+      };
+    });
   };
 
   Widget.prototype.ask = function (query, signal) {
     var terms = queryTerms(query);
-    var body = { question: query, k: this.k, doc_id: this.docId, generate: true, stream: false };
+    var body = this.scoped({
+      question: query, k: this.k, doc_id: this.docId, generate: true, stream: false,
+    });
     return this.api("/ask", body, signal).then(function (data) {
       return {
         kind: "ask",
         query: query,
         answer: data.answer,
         answerable: data.answerable !== false,
+        resolved: data.resolved,
+        comparison: data.comparison,
         items: (data.citations || []).map(function (c) {
           return { passage: c, n: c.n, highlights: c.highlights, terms: terms };
         }),
@@ -554,6 +703,10 @@
     this.error.textContent = "";
     this.error.hidden = true;
     this.empty.hidden = true;
+    this.note.hidden = true;
+    clear(this.note);
+    this.compare.hidden = true;
+    clear(this.compareList);
     this.answer.hidden = true;
     this.answer.classList.remove("rw-unanswerable");
     clear(this.answerText);
@@ -574,9 +727,11 @@
       self.cards[n] = card;
       self.results.appendChild(el("li", null, [card]));
     });
+    this.renderNote(view.resolved);
     if (view.kind === "ask" && typeof view.answer === "string" && view.answer) {
       this.renderAnswer(view.answer, view.answerable);
     }
+    if (view.kind === "ask") this.renderComparison(view.comparison);
     if (!view.items.length) {
       this.status.textContent = T.empty;
       this.empty.hidden = false;
@@ -600,23 +755,67 @@
     pending.forEach(function (p) {
       if (p[0] > pos) self.answerText.appendChild(document.createTextNode(text.slice(pos, p[0])));
       pos = p[0] + p[1].length;
-      if (!self.cards[p[2]]) {
-        self.answerText.appendChild(document.createTextNode(p[1]));
-        return;
-      }
-      var btn = el("button", {
-        type: "button",
-        class: "rw-cite",
-        "data-n": p[2],
-        "aria-label": T.gotoCitation(p[2]),
-        text: p[1],
-      });
-      btn.addEventListener("click", function () {
-        self.focusCard(p[2]);
-      });
-      self.answerText.appendChild(btn);
+      self.answerText.appendChild(self.citeLink(p[2], p[1]));
     });
     if (pos < text.length) this.answerText.appendChild(document.createTextNode(text.slice(pos)));
+  };
+
+  /** A [n] marker: a button that moves to card n, or plain text when there is no such card. */
+  Widget.prototype.citeLink = function (n, label) {
+    var self = this;
+    if (!this.cards[n]) return document.createTextNode(label);
+    var btn = el("button", {
+      type: "button",
+      class: "rw-cite",
+      "data-n": n,
+      "aria-label": T.gotoCitation(n),
+      text: label,
+    });
+    btn.addEventListener("click", function () {
+      self.focusCard(n);
+    });
+    return btn;
+  };
+
+  /** How the question was resolved to reports (resolved.reason, and what the corpus lacks). */
+  Widget.prototype.renderNote = function (resolved) {
+    var self = this;
+    if (!resolved || typeof resolved !== "object") return;
+    var lines = present(resolved.reason) ? [String(resolved.reason).trim()] : [];
+    (Array.isArray(resolved.missing) ? resolved.missing : []).forEach(function (m) {
+      var line = present(m) ? String(m).trim() : "";
+      var known = lines.some(function (l) {
+        return l.indexOf(line) !== -1;
+      });
+      if (line && !known) lines.push(line);
+    });
+    lines.forEach(function (line) {
+      self.note.appendChild(el("p", { text: line }));
+    });
+    this.note.hidden = !lines.length;
+  };
+
+  /** One entry per report, in the API's order (oldest first): title, region · year, quote, [n]. */
+  Widget.prototype.renderComparison = function (rows) {
+    var self = this;
+    (Array.isArray(rows) ? rows : []).forEach(function (row) {
+      if (!row || typeof row !== "object") return;
+      var n = Number(row.citation);
+      var meta = [row.region, row.year].filter(present).map(String).join(" · ");
+      var quote = el("p", { class: "rw-compare-quote" }, [
+        el("span", { class: "rw-sr", text: T.compareQuote }),
+        String(row.quote || ""),
+      ]);
+      if (Number.isInteger(n) && n > 0) quote.appendChild(self.citeLink(n, "[" + n + "]"));
+      self.compareList.appendChild(
+        el("li", { class: "rw-compare-item", "data-doc-id": row.doc_id }, [
+          el("p", { class: "rw-compare-title", text: String(row.title || row.doc_id || "") }),
+          meta ? el("p", { class: "rw-compare-meta", text: meta }) : null,
+          quote,
+        ])
+      );
+    });
+    this.compare.hidden = !this.compareList.firstChild;
   };
 
   Widget.prototype.focusCard = function (n) {
@@ -637,11 +836,29 @@
     var ranges = item.highlights && item.highlights.length
       ? sentenceRanges(p, item.highlights)
       : termRanges(text, item.terms || []);
-    var crumbs = el("p", { class: "rw-crumbs" }, [el("span", { class: "rw-sr", text: T.where })]);
-    [p.doc_title || T.report].concat(p.heading_path || []).forEach(function (h, i) {
-      if (i) crumbs.appendChild(el("span", { class: "rw-sep", "aria-hidden": "true", text: "›" }));
-      crumbs.appendChild(el("span", { class: "rw-crumb", title: String(h), text: String(h) }));
-    });
+    var docLine = [p.doc_title || p.doc_id || T.report, p.region, p.year]
+      .filter(present)
+      .map(String)
+      .join(" · ");
+    var where = el("div", { class: "rw-where" }, [
+      el("p", { class: "rw-doc" }, [
+        el("span", { class: "rw-sr", text: T.docLine }),
+        el("span", { class: "rw-doc-text", text: docLine }),
+      ]),
+    ]);
+    var path = Array.isArray(p.heading_path) ? p.heading_path : [];
+    if (path.length) {
+      var crumbs = el("p", { class: "rw-crumbs" }, [
+        el("span", { class: "rw-sr", text: T.where }),
+      ]);
+      path.forEach(function (h, i) {
+        if (i) {
+          crumbs.appendChild(el("span", { class: "rw-sep", "aria-hidden": "true", text: "›" }));
+        }
+        crumbs.appendChild(el("span", { class: "rw-crumb", title: String(h), text: String(h) }));
+      });
+      where.appendChild(crumbs);
+    }
     var body = el("p", { class: "rw-text" }, [highlighted(text, ranges)]);
     var idBase = "rw-card-" + n;
     var before = el("div", { class: "rw-ctx rw-before", id: idBase + "-before", hidden: true });
@@ -678,7 +895,10 @@
         "aria-label": T.card(n, refText),
       },
       [
-        el("div", { class: "rw-head" }, [el("span", { class: "rw-n", text: "[" + n + "]" }), crumbs]),
+        el("div", { class: "rw-head" }, [
+          el("span", { class: "rw-n", text: "[" + n + "]" }),
+          where,
+        ]),
         before,
         body,
         after,
@@ -738,7 +958,7 @@
   Widget.prototype.copyCitation = function (p, copied, foot) {
     var self = this;
     return this.documents().then(function (docs) {
-      var text = citationText(p, docs[p.doc_id]);
+      var text = citationText(p, docs.byId[p.doc_id]);
       copied.setAttribute("data-citation", text);
       var done = function () {
         copied.textContent = T.copied;
