@@ -46,6 +46,10 @@ LANGS = ("zh", "en")
 #   missing-report  the report the question needs is not in the corpus (unanswerable)
 #   docx            a question on a report read from a Word document
 #   region          the region alone picks the report (one report of that region)
+#   near-miss       the report covers the topic but not the fact asked (unanswerable):
+#                   a number, name, date or finer detail it does not give, or a comparison
+#                   it does not make
+#   everyday        asked in everyday words, with little overlap with the report's wording
 KINDS = (
     "year-target",
     "year-result",
@@ -55,6 +59,8 @@ KINDS = (
     "missing-report",
     "docx",
     "region",
+    "near-miss",
+    "everyday",
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

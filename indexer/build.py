@@ -193,7 +193,7 @@ def build(
         sections,
         documents,
         _vectors(embedder, dense.build_index(main.vectors, index_kind, hnsw_m, ef_search), main),
-        LexicalIndex.build(texts),
+        LexicalIndex.build(texts, [p.doc_id for p in passages]),
         chunk_size,
         index_kind,
         None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
@@ -158,31 +160,81 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
-class LexicalIndex:
-    """A bm25s index whose rows line up with the passage list."""
+# The per-document indexes, inside the lexical index's folder.
+PARTS = "parts"
 
-    def __init__(self, retriever: bm25s.BM25, size: int) -> None:
+
+class LexicalIndex:
+    """A bm25s index whose rows line up with the passage list, and one per document.
+
+    A question asked of one report is scored with that report's own term statistics (how
+    rare a word is in it), as if it were the only one indexed: adding reports does not
+    change how one report's passages rank. Without a document, the whole corpus's are used.
+    """
+
+    def __init__(
+        self,
+        retriever: bm25s.BM25,
+        size: int,
+        parts: dict[str, tuple[bm25s.BM25, np.ndarray]] | None = None,
+    ) -> None:
         self.retriever = retriever
         self.size = size
+        self.parts = parts or {}
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
+    def build(cls, texts: list[str], groups: Sequence[str] | None = None) -> LexicalIndex:
+        """The index of texts; `groups` (one document id per text) adds one per document."""
+        tokens = [tokenize(t) for t in texts]
         retriever = bm25s.BM25()
-        retriever.index([tokenize(t) for t in texts], show_progress=False)
-        return cls(retriever, len(texts))
+        retriever.index(tokens, show_progress=False)
+        parts: dict[str, tuple[bm25s.BM25, np.ndarray]] = {}
+        if groups is not None:
+            rows_of: dict[str, list[int]] = {}
+            for row, group in enumerate(groups):
+                rows_of.setdefault(group, []).append(row)
+            for group, rows in rows_of.items():
+                part = bm25s.BM25()
+                part.index([tokens[r] for r in rows], show_progress=False)
+                parts[group] = (part, np.array(rows, dtype=np.int64))
+        return cls(retriever, len(texts), parts)
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for the query (zeros when no term is known)."""
-        vocab = self.retriever.vocab_dict
+    @staticmethod
+    def _scores(retriever: bm25s.BM25, query: str, size: int) -> np.ndarray:
+        vocab = retriever.vocab_dict
         tokens = [t for t in tokenize(query) if t in vocab]
         if not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
+            return np.zeros(size, dtype=np.float32)
+        return np.asarray(retriever.get_scores(tokens), dtype=np.float32)
+
+    def scores(self, query: str, doc_id: str | None = None) -> np.ndarray:
+        """BM25 score of every passage for the query (zeros when no term is known); with
+        doc_id, that document's passages scored within it and every other passage 0."""
+        part = self.parts.get(doc_id) if doc_id is not None else None
+        if part is None:
+            return self._scores(self.retriever, query, self.size)
+        retriever, rows = part
+        out = np.zeros(self.size, dtype=np.float32)
+        out[rows] = self._scores(retriever, query, len(rows))
+        return out
 
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder), show_progress=False)
+        if not self.parts:
+            return
+        listing = []
+        for i, (group, (part, rows)) in enumerate(sorted(self.parts.items())):
+            part.save(str(folder / PARTS / f"{i:04d}"), show_progress=False)
+            listing.append({"doc_id": group, "folder": f"{i:04d}", "rows": rows.tolist()})
+        (folder / PARTS / "parts.json").write_text(json.dumps(listing), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path, size: int) -> LexicalIndex:
         retriever = bm25s.BM25.load(str(folder), show_progress=False)
-        return cls(retriever, size)
+        parts: dict[str, tuple[bm25s.BM25, np.ndarray]] = {}
+        listing = folder / PARTS / "parts.json"
+        if listing.exists():  # an index built before per-document parts has none
+            for entry in json.loads(listing.read_text(encoding="utf-8")):
+                part = bm25s.BM25.load(str(folder / PARTS / entry["folder"]), show_progress=False)
+                parts[entry["doc_id"]] = (part, np.array(entry["rows"], dtype=np.int64))
+        return cls(retriever, size, parts)

@@ -124,7 +124,7 @@ def test_an_unanswerable_question_has_no_answer_parts(tmp_path):
         ({"today": "2025-3-1"}, r"'today' must be a date written YYYY-MM-DD, got '2025-3-1'"),
         ({"today": "2025-02-30"}, r"'today' must be a date written YYYY-MM-DD"),
         ({"today": 20250301}, r"'today' must be a date written YYYY-MM-DD"),
-        ({"kind": "trivia"}, r"'kind' must be one of year-target, year-result, .*, region, got"),
+        ({"kind": "trivia"}, r"'kind' must be one of year-target, year-result, .*, everyday, got"),
         (
             {"kind": "missing-report"},
             r"a missing-report question must have answerable false",
@@ -150,6 +150,8 @@ def test_kinds_are_the_documented_ones():
         "missing-report",
         "docx",
         "region",
+        "near-miss",
+        "everyday",
     )
 
 
@@ -328,12 +330,20 @@ def test_the_gold_set_has_the_kinds_it_promises(gold):
         "comparison": 10,
         "missing-report": 8,
         "docx": 12,
+        "near-miss": 60,
+        "everyday": 60,
     }
     assert {k: kinds[k] for k in minimum} == {k: max(kinds[k], n) for k, n in minimum.items()}
     assert sum(q.today is not None for q in gold) >= 3
     for q in gold:
         if q.kind is None:
             assert q.doc_id == OLD_REPORT
+        elif q.kind in ("near-miss", "everyday"):
+            # Asked within the Shanghai 2018 report; a near miss may instead name the
+            # region and year of another report. A near miss has no answer in its report.
+            assert q.kind in q.tags, q.id
+            assert q.answerable == (q.kind == "everyday"), q.id
+            assert q.doc_id == OLD_REPORT or (q.kind == "near-miss" and q.doc_id is None), q.id
         else:
             # New questions name no document: the service must find the report.
             assert q.doc_id is None and q.kind in q.tags, q.id
@@ -368,7 +378,7 @@ def test_the_year_asked_picks_the_report(gold, seeds):
         newest[region] = max(newest.get(region, 0), _doc_year(doc_id))
     for q in gold:
         docs = [e.doc_id for e in q.evidence]
-        assert all(d is not None for d in docs) or q.kind is None, q.id
+        assert all(d is not None for d in docs) or q.doc_id is not None, q.id
         if q.kind in ("year-target", "year-result"):
             year = _asked_year(q)
             assert year is not None, q.id

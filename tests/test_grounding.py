@@ -38,12 +38,14 @@ def test_prompt_numbers_every_passage_inside_the_delimiters(retriever):
     for c in citations:
         p = c.hit.passage
         path = " > ".join(p.heading_path) if p.heading_path else "(no heading)"
-        assert f"[{c.n}] {p.doc_id} | {path}\n{p.text.strip()}" in block
+        # Each passage is labelled with its report's title.
+        assert c.report is not None
+        assert f"[{c.n}] 《{c.report.title}》 | {path}\n{p.text.strip()}" in block
     assert (
-        "[3] demo-2020 | 一、过去一年工作回顾\n一、过去一年工作回顾\n\n\u3000\u3000过去一年，"
-        "全区生产总值增长6.0%" in block
+        "[3] 《示范区政府工作报告》 | 一、过去一年工作回顾\n一、过去一年工作回顾\n\n"
+        "\u3000\u3000过去一年，全区生产总值增长6.0%" in block
     )
-    assert "[5] demo-2020 | 二、2020年主要任务 > 2.建设生态城区。" in block
+    assert "[5] 《示范区政府工作报告》 | 二、2020年主要任务 > 2.建设生态城区。" in block
     assert "[6]" not in block
     # The rules say what the issue asks for, before and after the passages.
     r = rules(5, "zh")

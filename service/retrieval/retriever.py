@@ -217,7 +217,7 @@ class Retriever:
         only = query.doc_id
         if scope is not None and only is not None and section is None:
             rows = self.corpus.focus(rows, only, scope.focus_of(only))
-        hits, timings = self._rank(query, text, rows)
+        hits, timings = self._rank(query, text, rows, doc_id=only)
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return SearchResult(query, text, hits, "search", section, timings)
 
@@ -234,7 +234,7 @@ class Retriever:
             rows = self.corpus.rows((report.doc_id,), own)
             if own is None:
                 rows = self.corpus.focus(rows, report.doc_id, scope.focus_of(report.doc_id))
-            hits, spent = self._rank(query, text, rows, k)
+            hits, spent = self._rank(query, text, rows, k, report.doc_id)
             for name, ms in spent.items():
                 timings[name] = timings.get(name, 0.0) + ms
             groups.append(ReportHits(report, hits))
@@ -271,8 +271,15 @@ class Retriever:
         return SearchResult(query, text, hits, "section", sec.ref)
 
     def _rank(
-        self, query: Query, text: str, rows: np.ndarray | None, k: int | None = None
+        self,
+        query: Query,
+        text: str,
+        rows: np.ndarray | None,
+        k: int | None = None,
+        doc_id: str | None = None,
     ) -> tuple[list[Hit], dict[str, float]]:
+        """The fused ranking within `rows`; `doc_id`: they are one document's, whose own
+        BM25 statistics score them (indexer.lexical)."""
         timings: dict[str, float] = {}
         k, mode = k or query.k, query.mode
         n = max(CANDIDATES, 2 * k) if mode == "hybrid" else k
@@ -299,7 +306,8 @@ class Retriever:
             if english:
                 timings["translate_ms"] = (time.perf_counter() - t) * 1000
             if terms:
-                l_rows, l_scores = lexical_ranking(self.index.lexical.scores(terms), n, rows)
+                lexical = self.index.lexical.scores(terms, doc_id)
+                l_rows, l_scores = lexical_ranking(lexical, n, rows)
                 lex_of = dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True))
             timings["bm25_ms"] = (time.perf_counter() - t) * 1000
         method, alpha = self.fusion.method, self.fusion.alpha
