@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -40,3 +42,13 @@ class HashEmbedder:
 def fake_document(doc_id: str, region: str | None, year: int | None) -> DocumentMeta:
     """A document's metadata with only what resolving questions reads: region and year."""
     return DocumentMeta(doc_id, f"{doc_id}.txt", "0" * 64, doc_id, region=region, year=year)
+
+
+def write_questions(tmp_path: Path, *rows: object) -> Path:
+    """A gold-set file of these rows (dicts as JSON lines, strings as they are)."""
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows),
+        encoding="utf-8",
+    )
+    return path

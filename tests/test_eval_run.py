@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import FIXTURE_CORPUS, REPORT, REPORT_ID, ROOT
+from fakes import write_questions
 
 from eval.__main__ import main
 from eval.errors import EvalError
@@ -21,15 +21,6 @@ FIXTURE_QUESTIONS = ROOT / "tests" / "fixtures" / "eval_questions.jsonl"
 
 
 # ---- the gold-set file format ---------------------------------------------------------------
-
-
-def _write(tmp_path: Path, *rows: object) -> Path:
-    path = tmp_path / "q.jsonl"
-    path.write_text(
-        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows),
-        encoding="utf-8",
-    )
-    return path
 
 
 GOOD = {
@@ -77,7 +68,7 @@ def test_load_questions_reads_the_fixture_file():
 )
 def test_load_questions_rejects_bad_lines(tmp_path, rows, message):
     with pytest.raises(EvalError, match=message):
-        load_questions(_write(tmp_path, *rows))
+        load_questions(write_questions(tmp_path, *rows))
 
 
 # ---- the baselines --------------------------------------------------------------------------
@@ -232,7 +223,7 @@ def test_questions_without_doc_id_are_asked_of_the_whole_corpus(
     from service.api.app import create_app
     from service.retrieval import Retriever
 
-    questions = _write(tmp_path, *NEW_QUESTIONS)
+    questions = write_questions(tmp_path, *NEW_QUESTIONS)
     ours = ("bm25", "hybrid")
     cfg = RunConfig(questions, tmp_path / "none", (*ours, "naive-bm25-500"), answers=True,
                     source=FIXTURE_CORPUS, out=tmp_path / "out")  # fmt: skip

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEEDS
+from fakes import write_questions
 
 from eval.errors import EvalError
 from eval.gold import (
-    KINDS,
     Evidence,
     Question,
     Span,
@@ -28,15 +28,6 @@ from indexer.sources import read_sources
 
 GOLD = ROOT / "eval" / "questions.jsonl"
 OLD_REPORT = "shanghai-2018-government-work-report"
-
-
-def _write(tmp_path: Path, *rows: object) -> Path:
-    path = tmp_path / "q.jsonl"
-    path.write_text(
-        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows),
-        encoding="utf-8",
-    )
-    return path
 
 
 NEW = {
@@ -62,7 +53,7 @@ def test_a_new_line_reads_into_typed_fields(tmp_path):
     old = {**NEW, "id": "o1", "evidence": ["生产总值增长6%"], "answer": "6%", "doc_id": "sh-2020"}
     for key in ("kind", "today"):
         old.pop(key)
-    new, plain = load_questions(_write(tmp_path, NEW, {**old, "tags": []}))
+    new, plain = load_questions(write_questions(tmp_path, NEW, {**old, "tags": []}))
     assert new.evidence == (
         Evidence("生产总值增长6%", "sh-2020"),
         Evidence("生产总值增长1.7%", "sh-2021"),
@@ -85,7 +76,7 @@ def test_a_new_line_reads_into_typed_fields(tmp_path):
 
 def test_an_unanswerable_question_has_no_answer_parts(tmp_path):
     row = {**NEW, "evidence": [], "answer": "", "answerable": False, "kind": "missing-report"}
-    (q,) = load_questions(_write(tmp_path, row))
+    (q,) = load_questions(write_questions(tmp_path, row))
     assert (q.answer, q.evidence, q.answerable) == ((), (), False)
 
 
@@ -137,22 +128,7 @@ def test_an_unanswerable_question_has_no_answer_parts(tmp_path):
 )
 def test_bad_lines_are_refused_with_the_reason(tmp_path, change, message):
     with pytest.raises(EvalError, match=message):
-        load_questions(_write(tmp_path, {**NEW, **change}))
-
-
-def test_kinds_are_the_documented_ones():
-    assert KINDS == (
-        "year-target",
-        "year-result",
-        "term-review",
-        "latest",
-        "comparison",
-        "missing-report",
-        "docx",
-        "region",
-        "near-miss",
-        "everyday",
-    )
+        load_questions(write_questions(tmp_path, {**NEW, **change}))
 
 
 # ---- locating evidence ----------------------------------------------------------------------
