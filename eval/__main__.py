@@ -5,16 +5,20 @@ python -m eval run [--questions eval/questions.jsonl] [--index var/index]
                    [--answers] [--url http://127.0.0.1:8000] [--out eval/results]
 python -m eval tune chunks|fusion|threshold|all [--sizes 120,160,200,300,500]
                    [--alphas 0.3,0.5,0.7] [--rrf-k 60] [--max-refused 0,0.05,0.1]
+python -m eval tune verifier [--folds 5] [--seed 0] [--target-recall 0.9]
+                   [--max-false-refusal 0.03] [--features all|a,b,...] [--ablate]
+                   [--verifier-out service/answers/verifier.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from indexer.errors import ReportQAError
 
@@ -22,6 +26,8 @@ from .errors import EvalError
 
 if TYPE_CHECKING:
     from indexer.encoders import Embedder
+
+    from .gold import Question
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 T = TypeVar("T")
@@ -69,8 +75,14 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="score a running service (POST /search and /ask) instead of the index in-process",
     )
-    tune = sub.add_parser("tune", parents=[common], help="window size, fusion, answer threshold")
-    tune.add_argument("study", choices=["chunks", "fusion", "threshold", "all"])
+    tune = sub.add_parser(
+        "tune", parents=[common], help="window size, fusion, answer threshold, verifier"
+    )
+    tune.add_argument(
+        "study",
+        choices=["chunks", "fusion", "threshold", "verifier", "all"],
+        help="all: chunks, fusion and threshold (verifier writes the package's coefficients)",
+    )
     tune.add_argument("--sizes", type=_list(int, "--sizes"), default=[120, 160, 200, 300, 500])
     tune.add_argument("--alphas", type=_list(float, "--alphas"), default=[0.3, 0.5, 0.7])
     tune.add_argument("--rrf-k", type=int, default=60)
@@ -79,6 +91,29 @@ def parser() -> argparse.ArgumentParser:
         type=_list(float, "--max-refused"),
         default=[0.0, 0.05, 0.10],
         help="shares of answerable questions the threshold may refuse",
+    )
+    tune.add_argument("--folds", type=int, default=5, help="verifier: cross-validation folds")
+    tune.add_argument("--seed", type=int, default=0, help="verifier: fold assignment seed")
+    tune.add_argument("--target-recall", type=float, default=0.9, help="verifier: refusal goal")
+    tune.add_argument(
+        "--max-false-refusal",
+        type=float,
+        default=0.03,
+        help="verifier: share of answerable questions it may refuse",
+    )
+    tune.add_argument(
+        "--features",
+        default=None,
+        help="verifier: comma-separated signals, or 'all' (default: the kept ones)",
+    )
+    tune.add_argument(
+        "--ablate", action="store_true", help="verifier: also score each signal left out"
+    )
+    tune.add_argument(
+        "--verifier-out",
+        type=Path,
+        default=None,
+        help="verifier: where to write the coefficients (default: the package's verifier.json)",
     )
     return top
 
@@ -141,6 +176,8 @@ def _tune(args: argparse.Namespace, embedder: Embedder | None) -> int:
             data, table = tune.fusion(
                 questions, spans, args.index, embedder, args.alphas, args.rrf_k, multilingual=ml
             )
+        elif study == "verifier":
+            data, table = _verifier(args, tune, questions, embedder, settings.default_k, ml)
         else:
             data, table = tune.threshold(
                 questions,
@@ -155,6 +192,35 @@ def _tune(args: argparse.Namespace, embedder: Embedder | None) -> int:
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"## {study}\n\n{table}\n\nwrote {path}\n")
     return 0
+
+
+def _verifier(
+    args: argparse.Namespace,
+    tune: Any,
+    questions: list[Question],
+    embedder: Embedder,
+    k: int,
+    ml: Embedder | None,
+) -> tuple[dict[str, Any], str]:
+    """Collect the signals, fit and score the verifier, write its coefficients."""
+    from service.answers.verifier import PACKAGED
+
+    from .fit_verifier import FEATURES
+
+    data = tune.verifier_data(questions, args.index, embedder, k, multilingual=ml)
+    if args.features != "all":
+        names = FEATURES if args.features is None else args.features.split(",")
+        unknown = sorted(set(names) - set(data.names))
+        if unknown:
+            raise EvalError(f"--features: unknown {', '.join(unknown)}; known: {data.names}")
+        data = dataclasses.replace(data, names=names)
+    study, table, stored = tune.verifier(
+        data, args.folds, args.seed, args.target_recall, args.max_false_refusal, args.ablate
+    )
+    stored["fitted"].update(gold=args.questions.name, index=str(args.index))
+    out = args.verifier_out or PACKAGED
+    out.write_text(json.dumps(stored, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return study, table + f"\n\nwrote {out}"
 
 
 def main(argv: list[str] | None = None, embedder: Embedder | None = None) -> int:

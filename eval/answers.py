@@ -28,7 +28,13 @@ if TYPE_CHECKING:
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _SPACE = re.compile(r"\s+")
-ANSWER_METRICS = ("answer_contains", "citation_hit", "refusal_precision", "refusal_recall")
+ANSWER_METRICS = (
+    "answer_contains",
+    "citation_hit",
+    "refusal_precision",
+    "refusal_recall",
+    "false_refusal_rate",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +138,7 @@ def _counts(
         "unanswerable": len(questions) - len(answerable),
         "refused": sum(not records[q.id].answerable for q in questions),
         "right_refusals": sum(not q.answerable and not records[q.id].answerable for q in questions),
+        "false_refusals": sum(q.answerable and not records[q.id].answerable for q in questions),
         "right_calls": sum(q.answerable == records[q.id].answerable for q in questions),
         "contains": sum(contains(records[q.id].text, q.answer) for q in answerable),
         "hits": sum(
@@ -148,6 +155,12 @@ def _kind_entry(n: dict[str, int]) -> dict[str, float | int | None]:
         "right_call": _ratio(n["right_calls"], n["questions"]),
         "answer_contains": _ratio(n["contains"], n["answerable"]) if n["answerable"] else None,
         "citation_hit": _ratio(n["hits"], n["answerable"]) if n["answerable"] else None,
+        "false_refusal_rate": _ratio(n["false_refusals"], n["answerable"])
+        if n["answerable"]
+        else None,
+        "refusal_recall": _ratio(n["right_refusals"], n["unanswerable"])
+        if n["unanswerable"]
+        else None,
     }
 
 
@@ -165,11 +178,14 @@ def score_answers(
 
     Returns:
         backend; answer_contains (every part of the expected answer) and citation_hit over
-        answerable questions; refusal precision (refused questions that are unanswerable)
-        and recall (unanswerable questions that were refused); and `by_kind`: per kind, the
-        number of questions, right_call (answered when answerable, refused when not: for
-        missing-report questions, the share refused), and answer_contains and citation_hit
-        (None for a kind with no answerable question). A ratio with nothing to count is 0.0.
+        answerable questions; refusal precision (refused questions that are unanswerable),
+        recall (unanswerable questions that were refused) and the false-refusal rate
+        (answerable questions that were refused); and `by_kind`: per kind, the number of
+        questions, right_call (answered when answerable, refused when not: for
+        missing-report questions, the share refused), answer_contains, citation_hit and
+        false_refusal_rate (None for a kind with no answerable question), and
+        refusal_recall (None for a kind with no unanswerable one). A ratio with nothing to
+        count is 0.0.
     """
     n = _counts(questions, records, spans)
     backends = Counter(records[q.id].backend for q in questions)
@@ -180,6 +196,7 @@ def score_answers(
         "citation_hit": _ratio(n["hits"], n["answerable"]),
         "refusal_precision": _ratio(n["right_refusals"], n["refused"]),
         "refusal_recall": _ratio(n["right_refusals"], n["unanswerable"]),
+        "false_refusal_rate": _ratio(n["false_refusals"], n["answerable"]),
         "by_kind": {
             kind: _kind_entry(_counts([q for q in questions if q.kind == kind], records, spans))
             for kind in kinds

@@ -1,8 +1,10 @@
-"""Tuning studies behind the defaults: passage window size, fusion method, answer threshold.
+"""Tuning studies behind the defaults: passage window size, fusion method, answer threshold,
+and the answer verifier.
 
-`python -m eval tune chunks|fusion|threshold|all` prints Markdown tables and writes
+`python -m eval tune chunks|fusion|threshold|verifier|all` prints Markdown tables and writes
 tune-<study>.json into --out. Each study reuses the gold set and the relevance rule of
-`python -m eval run`.
+`python -m eval run`; `verifier` also writes the verifier's coefficients (by default into
+the package, service/answers/verifier.json).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,12 +22,17 @@ from indexer.build import build
 from indexer.encoders import CachedEmbedder, Embedder
 from indexer.store import LoadedIndex, load_index
 
+from . import fit_verifier
 from .answers import AnswerRecord, score_answers
 from .gold import Question, Span
 from .metrics import CHARS, score_retriever
 from .report import md_table
 from .retrievers import IndexRetriever
 from .runner import answer_all, log, retrieve_all
+
+if TYPE_CHECKING:
+    from service.answers.signals import Signals
+    from service.answers.verifier import Judgement
 
 SIZES = (120, 160, 200, 300, 500)
 ALPHAS = (0.3, 0.5, 0.7)
@@ -262,3 +269,114 @@ def threshold(
         "current": current_stats,
     }
     return data, table
+
+
+class _Recorder:
+    """A Judge that answers everything and keeps the signals it is shown."""
+
+    def __init__(self) -> None:
+        self.seen: list[Signals] = []
+
+    def judge(self, signals: Signals, where: str | None = None) -> Judgement:
+        from service.answers.verifier import Judgement
+
+        self.seen.append(signals)
+        return Judgement(True, 1.0)
+
+
+def verifier_data(
+    questions: Sequence[Question],
+    index_dir: Path,
+    embedder: Embedder,
+    k: int = 5,
+    multilingual: Embedder | None = None,
+) -> fit_verifier.Data:
+    """Every gold question's evidence signals as the composed answer sees them (one row per
+    report of a comparison); a question the rules decide (a year or place the reports never
+    mention, a section) is kept with the rules' decision. Missing-report questions are left
+    out: the scope refuses them before any evidence is looked at."""
+    from service.answers import Asker
+    from service.retrieval import Retriever
+
+    from .retrievers import understand_question
+
+    index = load_index(index_dir)
+    retriever = Retriever(index, embedder, multilingual=_ml(index, multilingual))
+    recorder = _Recorder()
+    asker = Asker(retriever, verifier=recorder)
+    rows: list[fit_verifier.Row] = []
+    ruled: list[fit_verifier.Ruled] = []
+    for q in questions:
+        if q.kind == "missing-report":
+            continue
+        recorder.seen.clear()
+        answer = asker.ask(understand_question(q, k, "hybrid", retriever))
+        kind = q.kind or "report"
+        rows += [
+            fit_verifier.Row(q.id, q.lang, kind, q.answerable, dict(s.features))
+            for s in recorder.seen
+        ]
+        if not recorder.seen:
+            ruled.append(fit_verifier.Ruled(q.id, q.lang, kind, q.answerable, answer.answerable))
+    names = list(rows[0].features) if rows else []
+    return fit_verifier.Data(rows, ruled, names)
+
+
+def verifier(
+    data: fit_verifier.Data,
+    folds: int = fit_verifier.FOLDS,
+    seed: int = fit_verifier.SEED,
+    target: float = fit_verifier.TARGET_RECALL,
+    budget: float = fit_verifier.MAX_FALSE_REFUSAL,
+    ablate: bool = False,
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """Fit the verifier on `data` (its `names` are the features used) and score it by nested
+    cross-validation. Returns the study's data, its tables, and the verifier.json object."""
+    model, thresholds, scored = fit_verifier.fit_and_score(data, folds, seed, target, budget)
+    how = {
+        "command": "python -m eval tune verifier",
+        "model": "logistic regression, L2, C=1, balanced class weights, standardised features",
+        "rows": len(data.rows),
+        "questions": len(data.questions()),
+        "ruled": len(data.ruled),
+        "folds": folds,
+        "seed": seed,
+        "target_recall": target,
+        "max_false_refusal": budget,
+        "thresholds": "per language, on out-of-fold probabilities of all questions",
+        "cv": {k: scored[k] for k in ("overall", "by_lang", "by_kind", "auc")},
+    }
+    stored = {
+        "features": list(data.names),
+        "mean": model.mean.tolist(),
+        "scale": model.scale.tolist(),
+        "coef": model.coef.tolist(),
+        "intercept": model.intercept,
+        "thresholds": thresholds,
+        "fitted": how,
+    }
+    cols = ["questions", "unanswerable", "refused"]
+    rates = ["refusal_precision", "refusal_recall", "false_refusal_rate"]
+    groups = {"overall": scored["overall"], **scored["by_lang"], **scored["by_kind"]}
+    body = [
+        [g, *(str(s[c]) for c in cols), *(f"{s[r]:.3f}" for r in rates)] for g, s in groups.items()
+    ]
+    table = md_table(["nested CV", *cols, *rates], body)
+    weights = md_table(
+        ["feature", "coef (standardised)", "mean", "scale"],
+        [
+            [n, f"{c:+.3f}", f"{m:.3f}", f"{s:.3f}"]
+            for n, c, m, s in zip(data.names, model.coef, model.mean, model.scale, strict=True)
+        ],
+    )
+    table += "\n\n" + weights + f"\n\nthresholds: {thresholds}; AUC {scored['auc']:.3f}"
+    study: dict[str, Any] = {"verifier": stored, **scored}
+    if ablate:
+        ablation = fit_verifier.ablation(data, folds, target=target, budget=budget)
+        study["ablation"] = ablation
+        metrics = list(next(iter(ablation.values())))
+        table += "\n\n" + md_table(
+            ["features", *metrics],
+            [[name, *(f"{v[m]:.3f}" for m in metrics)] for name, v in ablation.items()],
+        )
+    return study, table, stored

@@ -47,7 +47,8 @@ class Settings(IndexSettings):
     # Answers
     answer_backend: Literal["extractive", "openai", "transformers"] = "extractive"
     answer_min_score: float | None = Field(
-        None, description="Override for the calibrated 'not in the report' threshold."
+        None,
+        description="A best-sentence score threshold that replaces the answer verifier.",
     )
     openai_base_url: str | None = None
     openai_api_key: str | None = None

@@ -208,6 +208,8 @@ def test_ask_composes_a_cited_answer(client: TestClient) -> None:
         "question",
         "answer",
         "answerable",
+        "confidence",
+        "reason",
         "grounded",
         "lang",
         "citations",
@@ -217,6 +219,8 @@ def test_ask_composes_a_cited_answer(client: TestClient) -> None:
         "took_ms",
     }
     assert (body["backend"], body["answerable"], body["grounded"]) == ("extractive", True, True)
+    # BM25 mode measures no passage cosine: the verifier counts that signal as average.
+    assert 0.5 < body["confidence"] <= 1.0 and body["reason"] is None
     # Three documents: the quote names its report.
     assert (
         body["answer"] == "《示范区政府工作报告》指出：“新增就业岗位5万个，新建养老床位800张。”[1]"
@@ -236,7 +240,8 @@ def test_ask_composes_a_cited_answer(client: TestClient) -> None:
 def test_ask_refuses_what_the_fixture_does_not_say(client: TestClient) -> None:
     body = client.post("/ask", json={"question": "火星", "k": 3}).json()
     assert (body["answerable"], body["lang"]) == (False, "zh")
-    assert body["answer"] == "报告中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
+    assert body["answer"] == "报告没有提到“火星”，无法回答这个问题。以下是最接近的段落，仅供参考。"
+    assert body["reason"] == "报告没有提到“火星”。"
     assert [c["n"] for c in body["citations"]] == [1, 2, 3]
     assert "warning" not in body
 

@@ -302,6 +302,7 @@ def test_answer_scoring_on_a_hand_worked_case():
         "citation_hit": 0.5,  # a1 of (a1, a2)
         "refusal_precision": 0.5,  # refused a2, u1: u1 is right
         "refusal_recall": 0.5,  # unanswerable u1, u2: u1 refused
+        "false_refusal_rate": 0.5,  # answerable a1, a2: a2 refused
         "by_kind": {},  # no question has a kind
     }
 
@@ -336,12 +337,16 @@ def test_list_answers_need_every_part_and_missing_reports_a_refusal():
             "right_call": 1.0,
             "answer_contains": 0.5,
             "citation_hit": 0.5,
+            "false_refusal_rate": 0.0,
+            "refusal_recall": None,
         },
         "missing-report": {
             "questions": 3,
             "right_call": pytest.approx(2 / 3),
             "answer_contains": None,
             "citation_hit": None,
+            "false_refusal_rate": None,
+            "refusal_recall": pytest.approx(2 / 3),
         },
     }
     assert contains("增长6%和1.7%", ["6%", "1.7%"]) and not contains("增长6%", ("6%", "1.7%"))

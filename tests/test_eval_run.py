@@ -147,6 +147,7 @@ def test_eval_run_writes_all_three_outputs(tmp_path, fixture_index_dir, fake_emb
         "citation_hit",
         "refusal_precision",
         "refusal_recall",
+        "false_refusal_rate",
         "by_kind",
     ]
     assert summary["answers"]["backend"] == "extractive"

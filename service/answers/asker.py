@@ -1,5 +1,10 @@
 """Questions in, answers with citations out: retrieval, then an answer backend. No HTTP here.
 
+The composed answer is refused when the verifier (verifier.py) judges from the evidence
+signals that the passages do not answer, when the question names a year or place the
+reports searched never mention (verify.unsupported_terms), or when the reports asked about
+are not in the corpus (the scope).
+
 With a generator (answers/generators) the answer is written by a language model from the
 retrieved passages and checked (answers/grounding.py); any failure of the model gives the
 composed answer instead, with backend "extractive" and a warning. When a stream fails midway,
@@ -22,6 +27,8 @@ from ..retrieval import Retriever, SearchResult
 from .compose import Answer, Attribution, Citation, compose
 from .generators import GenerationError, Generator, call_within, iterate_within
 from .grounding import check, clean_stream
+from .signals import Evidence, TermStats
+from .verifier import Judge, Verifier
 from .verify import DEFAULT_MIN_SCORE, DEFAULT_MIN_SCORE_EN, unsupported_terms
 
 log = logging.getLogger(__name__)
@@ -56,17 +63,26 @@ class Asker:
         retriever: Retriever,
         min_score: float | None = None,
         generator: Generator | None = None,
+        verifier: Judge | bool = True,
     ) -> None:
         """Args:
         retriever: finds the passages.
-        min_score: "not in the report" threshold of the composed answer; None = calibrated.
+        min_score: a best-sentence threshold that decides instead of the verifier; None =
+            the verifier (or, without one, the calibrated thresholds).
         generator: writes answers from the passages; None = composed (extractive) answers.
+        verifier: judges whether the evidence answers: True = the packaged one
+            (verifier.json), False = the calibrated best-sentence thresholds alone (the
+            behaviour before the verifier), or a Judge of one's own.
         """
         self.retriever = retriever
         self.min_score = DEFAULT_MIN_SCORE if min_score is None else min_score
         # The multilingual encoder's similarities live on their own scale.
         self.min_score_en = DEFAULT_MIN_SCORE_EN if min_score is None else min_score
         self.generator = generator
+        self.verifier: Judge | None = None
+        if min_score is None and verifier is not False:
+            self.verifier = Verifier.load() if verifier is True else verifier
+        self.stats = TermStats.from_bm25(retriever.index.lexical.retriever)
         # Each document's indexed text, headings included: what a question names must
         # occur in the reports it is answered from.
         texts: dict[str, list[str]] = {}
@@ -105,6 +121,7 @@ class Asker:
         chose = facets.years if scope is not None and facets is not None else ()
         if scope is not None and scope.source != "question":
             chose = ()
+        searched = self._searched_text(query)
         return compose(
             " ".join((query.text, *query.terms)),
             result.hits,
@@ -113,9 +130,16 @@ class Asker:
             self.min_score_en if english else self.min_score,
             lang=query.lang,
             section_ref=result.section if result.resolved == "section" else None,
-            missing=unsupported_terms(query.text, self._searched_text(query), ignore_years=chose),
+            missing=unsupported_terms(query.text, searched, ignore_years=chose),
             attribution=self.attribution(query),
+            verifier=self.verifier,
+            evidence=self.evidence(query, searched),
         )
+
+    def evidence(self, query: Query, searched: str) -> Evidence:
+        """What the verifier's signals read besides the hits, for this query."""
+        groups = tuple(self.retriever.translator().groups(query.text)) if query.english else ()
+        return Evidence(query.text, query.lang, searched, self.stats, groups, self.texts)
 
     def ask(self, query: Query) -> Answer:
         """Retrieve, then answer (only the citations when query.generate is False).
@@ -124,16 +148,7 @@ class Asker:
         """
         answer = self.extractive(self.retrieve(query))
         if not query.generate:
-            return Answer(
-                None,
-                answer.answerable,
-                _plain(answer.citations),
-                backend=answer.backend,
-                lang=answer.lang,
-                evidence_score=answer.evidence_score,
-                extra=answer.extra,
-                comparison=answer.comparison,
-            )
+            return dataclasses.replace(answer, text=None, citations=_plain(answer.citations))
         generator = self.generator
         if generator is None or not answer.citations:
             return answer
@@ -164,6 +179,8 @@ class Asker:
             evidence_score=composed.evidence_score,
             extra={"removed_markers": list(checked.removed)} if checked.removed else {},
             comparison=composed.comparison,
+            confidence=composed.confidence,
+            reason=None if checked.answerable else composed.reason,
         )
 
     def stream(self, query: Query) -> Iterator[Event]:

@@ -2,6 +2,9 @@
 
 Nothing in an answer's quotes is written by us: every quoted sentence is an exact
 slice of a cited passage, and the framing words around the quotes are fixed templates.
+Whether to answer at all is the verifier's call (verifier.py, over signals.py), or with no
+verifier a threshold on the best sentence's score; a refusal says why and still cites the
+nearest passages.
 """
 
 from __future__ import annotations
@@ -18,6 +21,16 @@ from indexer.types import Hit
 
 from ..catalogue import Report
 from ..scope import Scope
+from .refusals import (
+    NOT_FOUND_EN,
+    NOT_FOUND_ZH,
+    missing_reason,
+    not_found,
+    refusal_text,
+    weak_reason,
+)
+from .signals import Evidence
+from .verifier import WEAK, Decider, Judge, Judgement
 from .verify import DEFAULT_MIN_SCORE
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
@@ -33,12 +46,6 @@ MAX_QUOTE_CHARS = 260
 # Searched report by report (a comparison), each report is quoted this much at most.
 MAX_QUOTES_PER_REPORT = 2
 MAX_QUOTE_CHARS_PER_REPORT = 160
-
-NOT_FOUND_ZH = "报告中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
-NOT_FOUND_EN = (
-    "The report does not appear to answer this question. "
-    "The closest passages are listed below for reference."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +73,9 @@ class Answer:
     """An answer with its citations; `text` is None when generation was not asked for.
 
     `comparison` lists each report's evidence when the question was answered report by
-    report (several years or regions), in the answer's order.
+    report (several years or regions), in the answer's order. `confidence` is how likely
+    the cited evidence answers the question (the verifier's probability; 1 or 0 under a
+    plain threshold, 0 for a refusal the rules make); `reason` says why it was refused.
     """
 
     text: str | None
@@ -79,6 +88,8 @@ class Answer:
     evidence_score: float = 0.0
     extra: dict[str, object] = field(default_factory=dict)
     comparison: tuple[Compared, ...] = ()
+    confidence: float = 0.0
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,28 +157,6 @@ class Attribution:
 _NO_ATTRIBUTION = Attribution({})
 
 
-def _not_found(lang: str, missing: list[str], where: str | None = None) -> str:
-    if missing:
-        if lang == "en":
-            return (
-                f"The report does not mention {', '.join(m.removesuffix('年') for m in missing)}, "
-                "so it cannot answer this. "
-                "The closest passages are listed below for reference."
-            )
-        listed = "、".join(missing)
-        return (
-            f"{where or '报告'}中没有提到{listed}，无法回答这个问题。以下是最接近的段落，仅供参考。"
-        )
-    if where is not None:
-        if lang == "en":
-            return (
-                f"{where} does not appear to answer this question. "
-                "The closest passages are listed below for reference."
-            )
-        return f"{where}中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
-    return NOT_FOUND_EN if lang == "en" else NOT_FOUND_ZH
-
-
 def _quote(text: str) -> str:
     return f"“{text}”"
 
@@ -178,7 +167,7 @@ def unavailable(scope: Scope, lang: str) -> Answer:
         text = "This cannot be answered from the corpus: " + "; ".join(scope.missing) + "."
     else:
         text = "无法回答：" + "；".join(scope.missing) + "。"
-    return Answer(text, False, [], lang=lang, extra={"missing": list(scope.missing)})
+    return Answer(text, False, [], lang=lang, extra={"missing": list(scope.missing)}, reason=text)
 
 
 def _lead(label: str | None, lang: str) -> str:
@@ -256,44 +245,59 @@ def compose(
     section_ref: str | None = None,
     missing: list[str] | None = None,
     attribution: Attribution = _NO_ATTRIBUTION,
+    verifier: Judge | None = None,
+    evidence: Evidence | None = None,
 ) -> Answer:
-    """Quote the best sentences of the hits; refuse when even the best is too weak.
+    """Quote the best sentences of the hits; refuse when the evidence does not answer.
 
     Args:
-        question: the user's question.
+        question: the user's question (with the query's terms: sentences are scored on them).
         hits: retrieved passages, in rank order; they become citations [1]..[k].
         qvec: the question's embedding (normalised).
         embedder: used to embed the candidate sentences.
-        min_score: best-sentence score below which the answer is "not in the report".
+        min_score: without a verifier, the best-sentence score below which the answer is
+            "not in the report".
         lang: "zh" or "en", the language of the framing words.
         section_ref: set when the query named a section: the answer outlines it.
         missing: what the question asks about that the report never mentions (see
             unsupported_terms): the answer then says so instead of quoting other sentences.
         attribution: the reports of the hits; when `named`, every quote names its report,
             and a scope searched per report is answered report by report (a comparison).
+        verifier: judges from the evidence signals whether to answer, reading `evidence`
+            besides the hits (the question as asked, the text searched, the corpus
+            statistics); None decides by min_score alone.
     """
     scope = attribution.scope
     if scope is not None and scope.empty:
         return unavailable(scope, lang)
     if not hits:
         text = NOT_FOUND_EN if lang == "en" else NOT_FOUND_ZH
-        return Answer(text, False, [], lang=lang)
+        return Answer(text, False, [], lang=lang, reason=weak_reason(lang, None))
     if section_ref is not None:
         return _outline(hits, section_ref, lang, attribution)
     sents = sentences(hits)
     scores = score_sentences(question, qvec, sents, embedder)
+    decide = Decider(min_score, lang, verifier, evidence)
     if scope is not None and scope.per_report:
-        return _per_report(hits, sents, scores, min_score, lang, missing, attribution)
+        return _per_report(hits, sents, scores, decide, missing, attribution)
     best = float(scores.max()) if scores.size else 0.0
-    if best < min_score or missing:
-        only = scope.reports[0] if scope is not None and len(scope.reports) == 1 else None
-        where = only.label if only is not None and attribution.named else None
+    only = scope.reports[0] if scope is not None and len(scope.reports) == 1 else None
+    where = only.label if only is not None and attribution.named else None
+    if missing:
+        judgement = Judgement(False, 0.0, missing_reason(lang, missing, where), "missing")
+        text = not_found(lang, missing, where)
+    else:
+        judgement = decide(hits, [s.text for s in sents], scores, where)
+        text = refusal_text(lang, judgement.reason, judgement.cause, where)
+    if not judgement.answerable:
         return Answer(
-            _not_found(lang, missing or [], where) + _suffix(attribution, lang),
+            text + _suffix(attribution, lang),
             False,
             [attribution.cite(i + 1, h) for i, h in enumerate(hits)],
             lang=lang,
             evidence_score=best,
+            confidence=judgement.confidence,
+            reason=judgement.reason or weak_reason(lang, where),
         )
     chosen = _pick(sents, scores, list(range(len(sents))), MAX_QUOTES, MAX_QUOTE_CHARS)
     citations = _citations(hits, sents, chosen, attribution)
@@ -309,33 +313,43 @@ def compose(
         pieces.append(_lead(label, lang) + quotes)
     text = ("; " if lang == "en" else "；").join(pieces)
     text = _prefix(attribution, lang) + text + _suffix(attribution, lang)
-    return Answer(text, True, citations, lang=lang, evidence_score=best)
+    return Answer(
+        text, True, citations, lang=lang, evidence_score=best, confidence=judgement.confidence
+    )
 
 
 def _per_report(
     hits: list[Hit],
     sents: list[Sentence],
     scores: np.ndarray,
-    min_score: float,
-    lang: str,
+    decide: Decider,
     missing: list[str] | None,
     attribution: Attribution,
 ) -> Answer:
-    """Each report of the scope answered on its own line, oldest first, labelled."""
+    """Each report of the scope answered on its own line, oldest first, labelled; each
+    report's evidence is judged on its own."""
     scope = attribution.scope
+    lang = decide.lang
     reports = scope.reports if scope is not None else ()
     lines: list[str] = []
     chosen_all: list[int] = []
     compared: list[Compared] = []
+    confidences: list[float] = []
+    reasons: list[str] = []
     best_all = float(scores.max()) if scores.size else 0.0
     for report in reports:
         rows = [i for i, s in enumerate(sents) if hits[s.citation].passage.doc_id == report.doc_id]
-        best = max((float(scores[i]) for i in rows), default=0.0)
-        if not rows or best < min_score or missing:
-            if lang == "en":
-                lines.append(f"{report.label}: no passage found that answers this.")
-            else:
-                lines.append(f"{report.label}中没有找到能回答这个问题的内容。")
+        own = [h for h in hits if h.passage.doc_id == report.doc_id]
+        judgement = (
+            WEAK
+            if not rows or missing
+            else decide(own, [sents[i].text for i in rows], scores[rows], report.label, report)
+        )
+        confidences.append(judgement.confidence)
+        if not judgement.answerable:
+            said = judgement.reason if judgement.cause in ("missing", "unheld") else None
+            reasons.extend([said] if said else [])
+            lines.append(said or weak_reason(lang, report.label))
             continue
         chosen = _pick(sents, scores, rows, MAX_QUOTES_PER_REPORT, MAX_QUOTE_CHARS_PER_REPORT)
         chosen_all.extend(chosen)
@@ -346,10 +360,19 @@ def _per_report(
     citations = _citations(hits, sents, chosen_all, attribution)
     answerable = bool(compared)
     text = _prefix(attribution, lang) + "\n".join(lines) + _suffix(attribution, lang)
+    reason = None if answerable else " ".join(reasons) or weak_reason(lang, None)
     if not answerable and missing:
-        text = _not_found(lang, missing) + _suffix(attribution, lang)
+        text = not_found(lang, missing) + _suffix(attribution, lang)
+        reason = missing_reason(lang, missing, None)
     return Answer(
-        text, answerable, citations, lang=lang, evidence_score=best_all, comparison=tuple(compared)
+        text,
+        answerable,
+        citations,
+        lang=lang,
+        evidence_score=best_all,
+        comparison=tuple(compared),
+        confidence=max(confidences, default=0.0),
+        reason=reason,
     )
 
 
@@ -374,4 +397,4 @@ def _outline(hits: list[Hit], ref: str, lang: str, attribution: Attribution) -> 
     else:
         where = report.label if report is not None else "报告"
         text = f"{where}{ref}{_quote(title)}的主要内容：" + "".join(parts)
-    return Answer(text, True, citations, lang=lang, evidence_score=1.0)
+    return Answer(text, True, citations, lang=lang, evidence_score=1.0, confidence=1.0)

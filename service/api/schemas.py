@@ -147,6 +147,16 @@ class AskResponse(BaseModel):
     question: str
     answer: str | None = Field(description="Null when generate is false; [n] cite citations[].n.")
     answerable: bool = Field(description="False: the report does not appear to answer it.")
+    confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="How likely the cited passages answer the question (the verifier's "
+        "probability); 0 when a rule refused it, 1 for a section outline.",
+    )
+    reason: str | None = Field(
+        description="Why it was refused, in the question's language "
+        "(报告没有提到“最低工资”。); null when answered."
+    )
     grounded: bool = Field(description="Every quoted span is found in a cited passage.")
     lang: Literal["zh", "en"]
     citations: list[CitationOut]
@@ -164,6 +174,8 @@ class AskResponse(BaseModel):
             question=query.text,
             answer=answer.text,
             answerable=answer.answerable,
+            confidence=min(1.0, max(0.0, answer.confidence)),
+            reason=answer.reason,
             grounded=answer.grounded,
             lang="en" if answer.lang == "en" else "zh",
             citations=[CitationOut.of_citation(c, reports) for c in answer.citations],
