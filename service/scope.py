@@ -11,7 +11,7 @@ year) take the place of what the question says.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from indexer.regions import NATIONAL, region
@@ -42,7 +42,6 @@ class Scope:
         focus: per doc_id, the part of the report that answers: its review of the year
             before ("review": a year's results in the next year's report) or its targets and
             tasks ("plan": a year's targets in its own report).
-        asked_years: the years the question named (before they became report years).
         caveats: what an answer must say first: a report taken in place of the one asked
             for (no 2026 report reviews 2025, so the 2025 report is quoted).
     """
@@ -55,7 +54,6 @@ class Scope:
     missing: tuple[str, ...] = ()
     latest: bool = False
     source: Source = "corpus"
-    asked_years: tuple[int, ...] = field(default=())
     focus: tuple[tuple[str, Focus], ...] = ()
     caveats: tuple[str, ...] = ()
 
@@ -260,7 +258,6 @@ def _by_question_years(
         reason=_reason_join([reason, *missing], lang),
         missing=tuple(missing),
         source="request" if request else "question",
-        asked_years=facets.years,
         focus=tuple(focus.items()),
         caveats=tuple(dict.fromkeys(caveats)),
     )

@@ -27,6 +27,14 @@ class Corpus:
             self.doc_rows[doc.doc_id] = np.array(
                 [i for i, p in enumerate(index.passages) if p.doc_id == doc.doc_id], dtype=np.int64
             )
+        # Whether each passage lies in its report's review part (一、2018年工作回顾).
+        self.in_review = np.array(
+            [
+                bool(p.heading_path) and REVIEW_PART.search(p.heading_path[0]) is not None
+                for p in index.passages
+            ],
+            dtype=bool,
+        )
 
     @property
     def passages(self) -> list[Passage]:
@@ -38,14 +46,7 @@ class Corpus:
         if focus is None:
             return rows
         base = self.doc_rows[doc_id] if rows is None else rows
-        review = np.array(
-            [
-                bool(self.passages[r].heading_path)
-                and REVIEW_PART.search(self.passages[r].heading_path[0]) is not None
-                for r in base
-            ],
-            dtype=bool,
-        )
+        review = self.in_review[base]
         if not review.any():
             return rows
         kept = base[review] if focus == "review" else base[~review]
