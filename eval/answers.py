@@ -10,7 +10,6 @@ missing-report one among them) expects a refusal (answerable false).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from indexer.types import Passage
 
 from .gold import Question, Span, is_relevant
 from .retrievers import passage_from_json, post_json, request_body, understand_question
+from .short import asks_short, exact_match, normalise
 
 if TYPE_CHECKING:
     import httpx
@@ -27,13 +27,13 @@ if TYPE_CHECKING:
     from service.answers import Asker
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_SPACE = re.compile(r"\s+")
 ANSWER_METRICS = (
     "answer_contains",
     "citation_hit",
     "refusal_precision",
     "refusal_recall",
     "false_refusal_rate",
+    "short_exact",
 )
 
 
@@ -47,6 +47,7 @@ class AnswerRecord:
     cited: tuple[Passage, ...]
     backend: str
     evidence_score: float | None = None
+    short: str | None = None
 
 
 class Answerer(Protocol):
@@ -72,7 +73,10 @@ class InProcessAnswerer:
         a = self.asker.ask(query)
         by_n = {c.n: c.hit.passage for c in a.citations}
         cited = cited_passages(a.text, by_n) if a.answerable else ()
-        return AnswerRecord(question.id, a.text, a.answerable, cited, a.backend, a.evidence_score)
+        short = a.short.text if a.short is not None and a.answerable else None
+        return AnswerRecord(
+            question.id, a.text, a.answerable, cited, a.backend, a.evidence_score, short
+        )
 
 
 class HttpAnswerer:
@@ -103,14 +107,10 @@ class HttpAnswerer:
         answerable = bool(data.get("answerable"))
         text = data.get("answer")
         cited = cited_passages(text, by_n) if answerable else ()
-        return AnswerRecord(
-            question.id, text, answerable, cited, str(data.get("backend", "unknown"))
-        )
-
-
-def normalise(text: str) -> str:
-    """NFKC, case-folded, without whitespace: full-width digits match half-width ones."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text).casefold())
+        short = data.get("short_answer")
+        got = str(short["text"]) if answerable and isinstance(short, dict) else None
+        backend = str(data.get("backend", "unknown"))
+        return AnswerRecord(question.id, text, answerable, cited, backend, short=got)
 
 
 def contains(text: str | None, expected: str | Sequence[str]) -> bool:
@@ -141,6 +141,10 @@ def _counts(
         "false_refusals": sum(q.answerable and not records[q.id].answerable for q in questions),
         "right_calls": sum(q.answerable == records[q.id].answerable for q in questions),
         "contains": sum(contains(records[q.id].text, q.answer) for q in answerable),
+        "short_asked": sum(asks_short(q) for q in answerable),
+        "short_exact": sum(
+            asks_short(q) and exact_match(q.answer, records[q.id].short) for q in answerable
+        ),
         "hits": sum(
             any(is_relevant(p.doc_id, p.start, p.end, spans[q.id]) for p in records[q.id].cited)
             for q in answerable
@@ -161,6 +165,7 @@ def _kind_entry(n: dict[str, int]) -> dict[str, float | int | None]:
         "refusal_recall": _ratio(n["right_refusals"], n["unanswerable"])
         if n["unanswerable"]
         else None,
+        "short_exact": _ratio(n["short_exact"], n["short_asked"]) if n["short_asked"] else None,
     }
 
 
@@ -184,7 +189,10 @@ def score_answers(
         questions, right_call (answered when answerable, refused when not: for
         missing-report questions, the share refused), answer_contains, citation_hit and
         false_refusal_rate (None for a kind with no answerable question), and
-        refusal_recall (None for a kind with no unanswerable one). A ratio with nothing to
+        refusal_recall (None for a kind with no unanswerable one); short_exact: over the
+        answerable questions that ask for a figure, name, date or short list (short_asked of
+        them, by service.answers.short.asked), the share whose short answer matches the gold
+        answer (eval.short.exact_match; no short answer is a miss). A ratio with nothing to
         count is 0.0.
     """
     n = _counts(questions, records, spans)
@@ -197,6 +205,8 @@ def score_answers(
         "refusal_precision": _ratio(n["right_refusals"], n["refused"]),
         "refusal_recall": _ratio(n["right_refusals"], n["unanswerable"]),
         "false_refusal_rate": _ratio(n["false_refusals"], n["answerable"]),
+        "short_exact": _ratio(n["short_exact"], n["short_asked"]),
+        "short_asked": n["short_asked"],
         "by_kind": {
             kind: _kind_entry(_counts([q for q in questions if q.kind == kind], records, spans))
             for kind in kinds

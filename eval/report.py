@@ -76,7 +76,7 @@ def group_table(summary: dict[str, Any], key: str) -> tuple[list[str], list[list
 
 def answer_kind_table(answers: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """A row per kind of the answers' by_kind entry; "-" for a score over no question."""
-    columns = ("right_call", "answer_contains", "citation_hit")
+    columns = ("right_call", "answer_contains", "citation_hit", "short_exact")
 
     def cell(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"
@@ -190,7 +190,9 @@ def render_markdown(summary: dict[str, Any], chart: str | None = CHART) -> str:
             out += [
                 "",
                 "By kind: `right_call` is the share answered when answerable and refused when "
-                "not (a missing-report question expects a refusal).",
+                "not (a missing-report question expects a refusal); `short_exact` is over the "
+                f"{a.get('short_asked', 0)} answerable questions that ask for a figure, name, "
+                "date or short list: the share whose short answer equals the gold answer.",
                 "",
                 md_table(answer_header, answer_body),
             ]

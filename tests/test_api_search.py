@@ -210,6 +210,7 @@ def test_ask_composes_a_cited_answer(client: TestClient) -> None:
         "answerable",
         "confidence",
         "reason",
+        "short_answer",
         "grounded",
         "lang",
         "citations",
@@ -222,9 +223,15 @@ def test_ask_composes_a_cited_answer(client: TestClient) -> None:
     # BM25 mode measures no passage cosine: the verifier counts that signal as average.
     assert 0.5 < body["confidence"] <= 1.0 and body["reason"] is None
     # Three documents: the quote names its report.
-    assert (
-        body["answer"] == "《示范区政府工作报告》指出：“新增就业岗位5万个，新建养老床位800张。”[1]"
+    # The answer leads with the figure asked for, its clause word for word, then the quote.
+    assert body["answer"] == (
+        "新建养老床位800张[1]。"
+        "《示范区政府工作报告》指出：“新增就业岗位5万个，新建养老床位800张。”[1]"
     )
+    short = body["short_answer"]
+    assert (short["text"], short["n"]) == ("800张", 1)
+    source = client.get("/documents/demo-2020/text").text
+    assert source[short["start"] : short["end"]] == "800张"
     assert body["comparison"] == []
     assert [(c["n"], c["id"]) for c in body["citations"]] == [
         (1, "demo-2020-0006"),

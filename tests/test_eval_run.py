@@ -148,9 +148,13 @@ def test_eval_run_writes_all_three_outputs(tmp_path, fixture_index_dir, fake_emb
         "refusal_precision",
         "refusal_recall",
         "false_refusal_rate",
+        "short_exact",
+        "short_asked",
         "by_kind",
     ]
     assert summary["answers"]["backend"] == "extractive"
+    # f01, f02, f03 (多少, 多少家, 多少公里) and f05 (How many) ask for a figure; f04 does not.
+    assert summary["answers"]["short_asked"] == 4
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "| naive-bm25-500 |" in report and "![retrievers](retrievers.png)" in report
     assert "## Questions with several evidence spans" in report

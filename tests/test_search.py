@@ -225,4 +225,7 @@ def test_sentence_vectors_are_encoded_once(fixture_index):
     second = asker.ask(understand("新建养老床位多少张", k=2))
     assert emb.calls == calls  # query vector and sentence vectors both cached
     assert second.text == first.text
-    assert first.text == "《示范区政府工作报告》指出：“新增就业岗位5万个，新建养老床位800张。”[1]"
+    assert first.text == (
+        "新建养老床位800张[1]。"
+        "《示范区政府工作报告》指出：“新增就业岗位5万个，新建养老床位800张。”[1]"
+    )

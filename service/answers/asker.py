@@ -134,6 +134,7 @@ class Asker:
             attribution=self.attribution(query),
             verifier=self.verifier,
             evidence=self.evidence(query, searched),
+            asked=query.text,
         )
 
     def evidence(self, query: Query, searched: str) -> Evidence:
@@ -181,6 +182,7 @@ class Asker:
             comparison=composed.comparison,
             confidence=composed.confidence,
             reason=None if checked.answerable else composed.reason,
+            short=composed.short if checked.answerable else None,
         )
 
     def stream(self, query: Query) -> Iterator[Event]:

@@ -9,14 +9,12 @@ nearest passages.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from indexer.encoders import Embedder
-from indexer.lexical import tokenize
 from indexer.types import Hit
 
 from ..catalogue import Report
@@ -29,15 +27,11 @@ from .refusals import (
     refusal_text,
     weak_reason,
 )
+from .sentences import Sentence, score_sentences, sentences
+from .short import ShortAnswer, opening
 from .signals import Evidence
 from .verifier import WEAK, Decider, Judge, Judgement
 from .verify import DEFAULT_MIN_SCORE
-
-_SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
-_NUMERIC_Q = re.compile(
-    r"多少|几|比例|比重|百分|增长|下降|how (many|much)|percent|rate|number", re.I
-)
-_DIGIT = re.compile(r"\d")
 
 # Sentences within this margin of the best one are quoted too (at most MAX_QUOTES).
 MARGIN = 0.06
@@ -76,6 +70,8 @@ class Answer:
     report (several years or regions), in the answer's order. `confidence` is how likely
     the cited evidence answers the question (the verifier's probability; 1 or 0 under a
     plain threshold, 0 for a refusal the rules make); `reason` says why it was refused.
+    `short` is the figure, name, date or short list asked for, as a span of a quoted
+    sentence (service.answers.short), when the answer leads with one.
     """
 
     text: str | None
@@ -90,47 +86,7 @@ class Answer:
     comparison: tuple[Compared, ...] = ()
     confidence: float = 0.0
     reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    citation: int  # index into the hits list
-    start: int  # absolute offsets in the source
-    end: int
-    text: str
-
-
-def sentences(hits: list[Hit]) -> list[Sentence]:
-    """Every sentence of every hit, with absolute offsets, in citation order."""
-    out = []
-    for i, hit in enumerate(hits):
-        p = hit.passage
-        for m in _SENTENCE.finditer(p.text):
-            text = m.group().strip()
-            if len(text) < 4:
-                continue
-            start = p.start + m.start() + (len(m.group()) - len(m.group().lstrip()))
-            out.append(Sentence(i, start, start + len(text), text))
-    return out
-
-
-def score_sentences(
-    question: str, qvec: np.ndarray, sents: list[Sentence], embedder: Embedder
-) -> np.ndarray:
-    """Cosine similarity to the question plus a bonus for shared terms and asked-for numbers."""
-    if not sents:
-        return np.zeros(0, dtype=np.float32)
-    vecs = embedder.encode_passages([s.text for s in sents])
-    scores = vecs @ qvec
-    q_terms = set(tokenize(question))
-    numeric = bool(_NUMERIC_Q.search(question))
-    for i, s in enumerate(sents):
-        if q_terms:
-            overlap = len(q_terms & set(tokenize(s.text))) / len(q_terms)
-            scores[i] += 0.25 * overlap
-        if numeric and _DIGIT.search(s.text):
-            scores[i] += 0.05
-    return scores.astype(np.float32)
+    short: ShortAnswer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +203,7 @@ def compose(
     attribution: Attribution = _NO_ATTRIBUTION,
     verifier: Judge | None = None,
     evidence: Evidence | None = None,
+    asked: str | None = None,
 ) -> Answer:
     """Quote the best sentences of the hits; refuse when the evidence does not answer.
 
@@ -266,6 +223,8 @@ def compose(
         verifier: judges from the evidence signals whether to answer, reading `evidence`
             besides the hits (the question as asked, the text searched, the corpus
             statistics); None decides by min_score alone.
+        asked: the question as the user asked it: an answer from one report leads with its
+            short answer, when the quotes hold one; None = no short answer.
     """
     scope = attribution.scope
     if scope is not None and scope.empty:
@@ -301,6 +260,9 @@ def compose(
         )
     chosen = _pick(sents, scores, list(range(len(sents))), MAX_QUOTES, MAX_QUOTE_CHARS)
     citations = _citations(hits, sents, chosen, attribution)
+    best_first = sorted(chosen, key=lambda i: -float(scores[i]))
+    quoted = [(sents[i].citation + 1, sents[i].start, sents[i].text) for i in best_first]
+    short, opener = opening(asked, quoted, lang) if asked else (None, "")
     # Quotes grouped by report, each group led by the report's name (when named).
     by_report: dict[str, list[int]] = {}
     for i in chosen:
@@ -312,9 +274,15 @@ def compose(
         quotes = "".join(f"{_quote(sents[i].text)}[{sents[i].citation + 1}]" for i in rows)
         pieces.append(_lead(label, lang) + quotes)
     text = ("; " if lang == "en" else "；").join(pieces)
-    text = _prefix(attribution, lang) + text + _suffix(attribution, lang)
+    text = _prefix(attribution, lang) + opener + text + _suffix(attribution, lang)
     return Answer(
-        text, True, citations, lang=lang, evidence_score=best, confidence=judgement.confidence
+        text,
+        True,
+        citations,
+        lang=lang,
+        evidence_score=best,
+        confidence=judgement.confidence,
+        short=short,
     )
 
 

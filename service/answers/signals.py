@@ -274,7 +274,7 @@ def extract(
         evidence: the question, the text searched and the corpus statistics.
         hits: the retrieved passages, best first (the answer's citations).
         texts: the hits' sentences, as compose split them.
-        scores: each sentence's score (compose.score_sentences), best first when sorted.
+        scores: each sentence's score (sentences.score_sentences), best first when sorted.
 
     Returns:
         Signals with these features:

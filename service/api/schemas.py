@@ -143,6 +143,15 @@ class ComparedOut(BaseModel):
     citation: int = Field(description="The [n] of the citation the quote comes from.")
 
 
+class ShortAnswerOut(BaseModel):
+    """The figure, name, date or short list asked for, exactly as the report writes it."""
+
+    text: str = Field(description="The span, as written: 20个, 6.5%左右, 2018年1月23日.")
+    n: int = Field(description="The [n] of the citation whose quoted sentence holds it.")
+    start: int = Field(description="Offset in the document's text (as passages' start).")
+    end: int = Field(description="End offset: the document's text[start:end] is `text`.")
+
+
 class AskResponse(BaseModel):
     question: str
     answer: str | None = Field(description="Null when generate is false; [n] cite citations[].n.")
@@ -156,6 +165,10 @@ class AskResponse(BaseModel):
     reason: str | None = Field(
         description="Why it was refused, in the question's language "
         "(报告没有提到“最低工资”。); null when answered."
+    )
+    short_answer: ShortAnswerOut | None = Field(
+        description="The figure, name, date or short list the question asks for, when a "
+        "quoted sentence holds one; the composed answer then leads with it. Null otherwise."
     )
     grounded: bool = Field(description="Every quoted span is found in a cited passage.")
     lang: Literal["zh", "en"]
@@ -176,6 +189,14 @@ class AskResponse(BaseModel):
             answerable=answer.answerable,
             confidence=min(1.0, max(0.0, answer.confidence)),
             reason=answer.reason,
+            short_answer=None
+            if answer.short is None
+            else ShortAnswerOut(
+                text=answer.short.text,
+                n=answer.short.n,
+                start=answer.short.start,
+                end=answer.short.end,
+            ),
             grounded=answer.grounded,
             lang="en" if answer.lang == "en" else "zh",
             citations=[CitationOut.of_citation(c, reports) for c in answer.citations],

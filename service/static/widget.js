@@ -12,6 +12,11 @@
  * question was resolved shows above the answer, and a comparison over several reports shows
  * their quotes side by side.
  *
+ * When /ask gives a short answer (short_answer: the figure, name, date or short list asked
+ * for, with its citation n and its offsets in the document), it stands above the answer with
+ * its [n], and its span is marked in card n (mark.rw-mark-short) inside the quoted sentence.
+ * One that is not exactly the text of card n at those offsets is not shown.
+ *
  * Security: everything that comes from the API is inserted with textContent and
  * createElement, never as HTML; no eval, no inline handlers, no inline styles.
  */
@@ -40,6 +45,7 @@
       "无法连接到报告检索服务。如果您是本网站的管理员，请确认本网站已列入服务的 CORS_ORIGINS。",
     badConfig: "小部件配置有误：data-api 必须是 http(s) 地址。",
     answer: "回答",
+    shortAnswer: "答案：",
     results: "结果",
     found: function (n) {
       return "找到 " + n + " 段相关内容。";
@@ -162,6 +168,12 @@
     ".rw-ctx p{margin:0 0 6px;white-space:pre-line;font-size:.9375em;}",
     "mark{background:#fff3b0;color:inherit;padding:0 1px;border-radius:2px;}",
     "mark.rw-hl{background:#ffd866;}",
+    "mark.rw-mark-short{background:#f5a623;color:#1f2328;font-weight:700;",
+    "box-shadow:inset 0 -2px 0 #a4161a;}",
+    ".rw-short{margin:12px 0 0;padding:8px 12px;border-radius:8px;background:#fff3d6;",
+    "border:1px solid #f0c36d;font-size:1.0625em;}",
+    ".rw-short-label{color:#59636e;font-size:.875em;margin-right:.25em;}",
+    ".rw-short-text{font-weight:700;color:#1f2328;margin-right:.25em;}",
     ".rw-foot{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-top:10px;}",
     ".rw-ref{color:#59636e;font-size:.8125em;margin-right:auto;}",
     ".rw-btn{border:1px solid #8c959f;background:#f6f8fa;color:#1f2328;padding:4px 10px;",
@@ -290,8 +302,37 @@
       });
   }
 
-  /** Text split into text nodes and <mark> elements; overlapping ranges merge. */
-  function highlighted(text, ranges) {
+  /** Where the short answer lies in a passage's text (UTF-16 [start, end]), or null when the
+   * API's span is not exactly that text there. */
+  function shortRange(passage, short) {
+    if (!short || typeof short.text !== "string" || !short.text) return null;
+    var text = String(passage.text || "");
+    var base = Number(passage.start);
+    var start = Number(short.start);
+    var end = Number(short.end);
+    if (![base, start, end].every(Number.isInteger)) return null;
+    var length = Array.from(text).length;
+    if (start < base || end <= start || end - base > length) return null;
+    var range = [unitOffset(text, start - base), unitOffset(text, end - base)];
+    return text.slice(range[0], range[1]) === short.text ? range : null;
+  }
+
+  /** text[from:to] into parent, the part inside `short` (if any) as mark.rw-mark-short. */
+  function appendText(parent, text, from, to, short) {
+    var s = short ? Math.max(from, short[0]) : to;
+    var e = short ? Math.min(to, short[1]) : to;
+    if (s >= e) {
+      parent.appendChild(document.createTextNode(text.slice(from, to)));
+      return;
+    }
+    if (s > from) parent.appendChild(document.createTextNode(text.slice(from, s)));
+    parent.appendChild(el("mark", { class: "rw-mark-short" }, [text.slice(s, e)]));
+    if (to > e) parent.appendChild(document.createTextNode(text.slice(e, to)));
+  }
+
+  /** Text split into text nodes and <mark> elements; overlapping ranges merge; the short
+   * answer's range, if given, is marked inside them. */
+  function highlighted(text, ranges, short) {
     var frag = document.createDocumentFragment();
     var sorted = ranges.slice().sort(function (a, b) {
       return a[0] - b[0] || b[1] - a[1];
@@ -308,13 +349,13 @@
     });
     var pos = 0;
     merged.forEach(function (r) {
-      if (r[0] > pos) frag.appendChild(document.createTextNode(text.slice(pos, r[0])));
-      frag.appendChild(el("mark", { class: r[2] === "hl" ? "rw-hl" : "rw-term" }, [
-        text.slice(r[0], r[1]),
-      ]));
+      if (r[0] > pos) appendText(frag, text, pos, r[0], short);
+      var mark = el("mark", { class: r[2] === "hl" ? "rw-hl" : "rw-term" });
+      appendText(mark, text, r[0], r[1], short);
+      frag.appendChild(mark);
       pos = r[1];
     });
-    if (pos < text.length) frag.appendChild(document.createTextNode(text.slice(pos)));
+    if (pos < text.length) appendText(frag, text, pos, text.length, short);
     return frag;
   }
 
@@ -404,6 +445,7 @@
     this.error = el("p", { class: "rw-error", role: "alert", hidden: true });
     this.empty = el("p", { class: "rw-empty", hidden: true, text: T.empty });
     this.note = el("div", { class: "rw-note", role: "note", hidden: true });
+    this.shortBox = el("p", { class: "rw-short", hidden: true });
     this.answerText = el("p", { class: "rw-answer-text" });
     this.answer = el("section", { class: "rw-answer", "aria-label": T.answer, hidden: true }, [
       el("h2", { text: T.answer }),
@@ -417,7 +459,8 @@
     this.results = el("ol", { class: "rw-results", "aria-label": T.results, "aria-busy": "false" });
     this.root.appendChild(
       el("div", { class: "rw", lang: "zh-CN" }, [
-        this.form, this.status, this.error, this.note, this.empty, this.answer, this.compare,
+        this.form, this.status, this.error, this.note, this.empty, this.shortBox, this.answer,
+        this.compare,
         this.results,
       ])
     );
@@ -689,6 +732,7 @@
         answerable: data.answerable !== false,
         resolved: data.resolved,
         comparison: data.comparison,
+        short: data.short_answer,
         items: (data.citations || []).map(function (c) {
           return { passage: c, n: c.n, highlights: c.highlights, terms: terms };
         }),
@@ -707,6 +751,8 @@
     clear(this.note);
     this.compare.hidden = true;
     clear(this.compareList);
+    this.shortBox.hidden = true;
+    clear(this.shortBox);
     this.answer.hidden = true;
     this.answer.classList.remove("rw-unanswerable");
     clear(this.answerText);
@@ -721,13 +767,22 @@
 
   Widget.prototype.render = function (view) {
     var self = this;
+    var short = view.kind === "ask" && view.short && typeof view.short === "object"
+      ? view.short
+      : null;
+    var shortShown = false;
     view.items.forEach(function (item, i) {
       var n = item.n || i + 1;
+      if (short && Number(short.n) === n && !shortShown) {
+        item.short = shortRange(item.passage, short);
+        shortShown = item.short !== null;
+      }
       var card = self.card(item, n);
       self.cards[n] = card;
       self.results.appendChild(el("li", null, [card]));
     });
     this.renderNote(view.resolved);
+    if (shortShown) this.renderShort(short);
     if (view.kind === "ask" && typeof view.answer === "string" && view.answer) {
       this.renderAnswer(view.answer, view.answerable);
     }
@@ -758,6 +813,15 @@
       self.answerText.appendChild(self.citeLink(p[2], p[1]));
     });
     if (pos < text.length) this.answerText.appendChild(document.createTextNode(text.slice(pos)));
+  };
+
+  /** The short answer, as text, with its [n]: shown only when card n holds its span. */
+  Widget.prototype.renderShort = function (short) {
+    var n = Number(short.n);
+    this.shortBox.appendChild(el("span", { class: "rw-short-label", text: T.shortAnswer }));
+    this.shortBox.appendChild(el("strong", { class: "rw-short-text", text: short.text }));
+    this.shortBox.appendChild(this.citeLink(n, "[" + n + "]"));
+    this.shortBox.hidden = false;
   };
 
   /** A [n] marker: a button that moves to card n, or plain text when there is no such card. */
@@ -859,7 +923,7 @@
       });
       where.appendChild(crumbs);
     }
-    var body = el("p", { class: "rw-text" }, [highlighted(text, ranges)]);
+    var body = el("p", { class: "rw-text" }, [highlighted(text, ranges, item.short || null)]);
     var idBase = "rw-card-" + n;
     var before = el("div", { class: "rw-ctx rw-before", id: idBase + "-before", hidden: true });
     var after = el("div", { class: "rw-ctx rw-after", id: idBase + "-after", hidden: true });
