@@ -4,7 +4,8 @@ python -m eval run [--questions eval/questions.jsonl] [--index var/index]
                    [--retrievers bm25,dense,hybrid,naive-dense-500,naive-bm25-500]
                    [--answers] [--url http://127.0.0.1:8000] [--out eval/results]
 python -m eval tune chunks|fusion|threshold|all [--sizes 120,160,200,300,500]
-                   [--alphas 0.3,0.5,0.7] [--rrf-k 60] [--max-refused 0,0.05,0.1]
+                   [--alphas 0.3,0.4,0.5,0.6,0.7] [--ml-weights 0,0.25,0.5,0.75,1]
+                   [--folds 5] [--seed 0] [--max-refused 0,0.05,0.1]
 python -m eval tune verifier [--folds 5] [--seed 0] [--target-recall 0.9]
                    [--max-false-refusal 0.03] [--features all|a,b,...] [--ablate]
                    [--verifier-out service/answers/verifier.json]
@@ -84,16 +85,23 @@ def parser() -> argparse.ArgumentParser:
         help="all: chunks, fusion and threshold (verifier writes the package's coefficients)",
     )
     tune.add_argument("--sizes", type=_list(int, "--sizes"), default=[120, 160, 200, 300, 500])
-    tune.add_argument("--alphas", type=_list(float, "--alphas"), default=[0.3, 0.5, 0.7])
-    tune.add_argument("--rrf-k", type=int, default=60)
+    tune.add_argument("--alphas", type=_list(float, "--alphas"), default=[0.3, 0.4, 0.5, 0.6, 0.7])
+    tune.add_argument(
+        "--ml-weights",
+        type=_list(float, "--ml-weights"),
+        default=[0.0, 0.25, 0.5, 0.75, 1.0],
+        help="fusion: weights of the multilingual ranking for Chinese questions",
+    )
     tune.add_argument(
         "--max-refused",
         type=_list(float, "--max-refused"),
         default=[0.0, 0.05, 0.10],
         help="shares of answerable questions the threshold may refuse",
     )
-    tune.add_argument("--folds", type=int, default=5, help="verifier: cross-validation folds")
-    tune.add_argument("--seed", type=int, default=0, help="verifier: fold assignment seed")
+    tune.add_argument(
+        "--folds", type=int, default=5, help="fusion, verifier: cross-validation folds"
+    )
+    tune.add_argument("--seed", type=int, default=0, help="fusion, verifier: fold assignment seed")
     tune.add_argument("--target-recall", type=float, default=0.9, help="verifier: refusal goal")
     tune.add_argument(
         "--max-false-refusal",
@@ -174,7 +182,15 @@ def _tune(args: argparse.Namespace, embedder: Embedder | None) -> int:
             )
         elif study == "fusion":
             data, table = tune.fusion(
-                questions, spans, args.index, embedder, args.alphas, args.rrf_k, multilingual=ml
+                questions,
+                spans,
+                args.index,
+                embedder,
+                args.alphas,
+                args.ml_weights,
+                multilingual=ml,
+                n_folds=args.folds,
+                seed=args.seed,
             )
         elif study == "verifier":
             data, table = _verifier(args, tune, questions, embedder, settings.default_k, ml)

@@ -22,10 +22,10 @@ from indexer.build import build
 from indexer.encoders import CachedEmbedder, Embedder
 from indexer.store import LoadedIndex, load_index
 
-from . import fit_verifier
+from . import fit_fusion, fit_verifier
 from .answers import AnswerRecord, score_answers
 from .gold import Question, Span
-from .metrics import CHARS, score_retriever
+from .metrics import CHARS, per_question, score_retriever
 from .report import md_table
 from .retrievers import IndexRetriever
 from .runner import answer_all, log, retrieve_all
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from service.answers.verifier import Judgement
 
 SIZES = (120, 160, 200, 300, 500)
-ALPHAS = (0.3, 0.5, 0.7)
 STUDY_METRICS = ("recall@1", "recall@5", "mrr@10")
 
 
@@ -115,25 +114,53 @@ def fusion(
     spans: dict[str, list[Span]],
     index_dir: Path,
     embedder: Embedder,
-    alphas: Sequence[float] = ALPHAS,
-    rrf_k: int = 60,
+    alphas: Sequence[float] = fit_fusion.ALPHAS,
+    weights: Sequence[float] = fit_fusion.ML_WEIGHTS,
     multilingual: Embedder | None = None,
+    n_folds: int = 5,
+    seed: int = 0,
 ) -> tuple[dict[str, Any], str]:
-    """Hybrid mode with RRF against weighted min-max fusion at several alphas."""
+    """Every fusion of the grid (eval.fit_fusion) on every answerable question, the choice
+    cross-validated, and BM25 and dense alone beside them."""
     from service.retrieval import FusionConfig, Retriever
 
     index = load_index(index_dir)
-    configs = {f"rrf k={rrf_k}": FusionConfig("rrf", rrf_k=rrf_k)}
-    configs.update({f"weighted alpha={a}": FusionConfig("weighted", alpha=a) for a in alphas})
     shared = CachedEmbedder(embedder)  # query vectors are the same for every fusion
-    results: dict[str, Any] = {}
-    body = []
-    for label, cfg in configs.items():
-        retriever = Retriever(index, shared, cfg, multilingual=_ml(index, multilingual))
-        ranked = retrieve_all(IndexRetriever(retriever, "hybrid"), questions)
-        results[label] = _brief(score_retriever(questions, ranked, spans))
-        body.append(_row([label], results[label]))
-    return {"configs": results}, md_table(_header(["fusion"]), body)
+    ml = _ml(index, multilingual)
+    ml = CachedEmbedder(ml) if ml is not None else None
+    candidates = fit_fusion.grid(alphas, weights if ml is not None else (0.0,))
+    answerable = [q for q in questions if q.answerable]
+    runs: dict[str, Any] = {}
+    plain = Retriever(index, shared, multilingual=ml)
+    for mode in ("bm25", "dense"):
+        ranked = retrieve_all(IndexRetriever(plain, mode), answerable)
+        runs[mode] = per_question(answerable, ranked, spans)
+    for c in candidates:
+        cfg = FusionConfig(c.method, alpha=c.alpha, zh_ml_weight=c.ml_weight)
+        retriever = Retriever(index, shared, cfg, multilingual=ml)
+        ranked = retrieve_all(IndexRetriever(retriever, "hybrid"), answerable)
+        runs[c.label] = per_question(answerable, ranked, spans)
+        log(f"fusion: {c.label}")
+    fused = {c.label: runs[c.label] for c in candidates}
+    cv = fit_fusion.cross_validate(fused, answerable, n_folds, seed)
+    summaries = {label: fit_fusion.summarise(rows, answerable) for label, rows in runs.items()}
+    header = ["ranking", "R@1", "R@5", "MRR@10", "everyday R@5", "everyday MRR@10"]
+
+    def cells(s: dict[str, Any]) -> list[str]:
+        every = s["by_kind"].get("everyday", {"recall@5": 0.0, "mrr@10": 0.0})
+        return [
+            *(f"{s[m]:.3f}" for m in fit_fusion.REPORTED),
+            f"{every['recall@5']:.3f}",
+            f"{every['mrr@10']:.3f}",
+        ]
+
+    body = [[label, *cells(s)] for label, s in summaries.items()]
+    body.append([f"cross-validated ({n_folds} folds): chosen per fold", *cells(cv["cv"])])
+    table = md_table(header, body)
+    table += f"\n\nChosen on all questions: {cv['chosen']}; per fold: " + ", ".join(
+        f["chosen"] for f in cv["per_fold"]
+    )
+    return {"configs": summaries, "cross_validation": cv}, table
 
 
 def at_threshold(record: AnswerRecord, threshold: float) -> AnswerRecord:

@@ -229,3 +229,23 @@ def test_sentence_vectors_are_encoded_once(fixture_index):
         "新建养老床位800张[1]。"
         "《示范区政府工作报告》指出：“新增就业岗位5万个，新建养老床位800张。”[1]"
     )
+
+
+def test_a_report_title_or_a_bare_heading_is_never_quoted(fixture_index):
+    from fakes import HashEmbedder
+
+    from service.answers import Asker
+
+    asker = Asker(Retriever(fixture_index, HashEmbedder(), multilingual=None), verifier=False)
+    answer = asker.ask(understand("示范区政府工作报告是谁作的", k=3, mode="bm25"))
+    first = answer.citations[0].hit.passage
+    # The passage that opens the report starts with its title line, then the date line.
+    assert (first.id, first.text.splitlines()[0]) == ("demo-2020-0001", "示范区政府工作报告")
+    assert answer.answerable and "“示范区政府工作报告”" not in (answer.text or "")
+    assert "“一、过去一年工作回顾”" not in (answer.text or "")
+    quoted = [
+        c.hit.passage.text[s - c.hit.passage.start : e - c.hit.passage.start]
+        for c in answer.citations
+        for s, e in c.highlights
+    ]
+    assert quoted == ["现在，我代表示范区人民政府向大会报告工作。"]

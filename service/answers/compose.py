@@ -113,6 +113,16 @@ class Attribution:
 _NO_ATTRIBUTION = Attribution({})
 
 
+def _label(sentence: Sentence, hit: Hit, attribution: Attribution) -> bool:
+    """A line that only names: the report's title, or a heading of the passage that is no
+    sentence (一、2024年工作回顾). It answers nothing (“2025年北京市政府工作报告”) and is
+    not quoted."""
+    report = attribution.report(hit)
+    if report is not None and sentence.text == report.title:
+        return True
+    return sentence.text in hit.passage.heading_path and sentence.text[-1] not in "。！？；"
+
+
 def _quote(text: str) -> str:
     return f"“{text}”"
 
@@ -234,7 +244,7 @@ def compose(
         return Answer(text, False, [], lang=lang, reason=weak_reason(lang, None))
     if section_ref is not None:
         return _outline(hits, section_ref, lang, attribution)
-    sents = sentences(hits)
+    sents = [s for s in sentences(hits) if not _label(s, hits[s.citation], attribution)]
     scores = score_sentences(question, qvec, sents, embedder)
     decide = Decider(min_score, lang, verifier, evidence)
     if scope is not None and scope.per_report:
