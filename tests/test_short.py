@@ -232,3 +232,9 @@ def test_a_list_too_long_or_of_another_count_is_none() -> None:
     assert answer("强化安全管理的重点领域有哪些？", both) is None
     assert answer("哪三个研究机构挂牌成立？", "张江实验室、李政道研究所挂牌成立。") is None
     assert answer("有哪些重大活动？", "经济运行稳中向好。") is None
+
+
+def test_a_sentence_that_says_none_of_the_question_s_words_gives_no_short_answer() -> None:
+    growth = "今后五年，全市生产总值年均增长7.1%。"
+    assert answer("上海的出租车起步价是多少？", growth) is None
+    assert answer("全市生产总值年均增长多少？", growth) == "7.1%"

@@ -326,9 +326,16 @@ def short_answer(
         return None
     terms = question_terms(question, lang, want.at)
     find = _FINDERS[want.kind]
+    guarded = want.kind == "number" and lang != "en"
     best: tuple[tuple[float, ...], ShortAnswer | None] | None = None
     for rank, (n, offset, text) in enumerate(sentences):
         for c in find(text, want, terms):
+            # A figure in a sentence that says none of a Chinese question's words answers
+            # another question (出租车起步价 is not 全市生产总值年均增长7.1%). Names and
+            # dates may not share words (这份报告是谁作的: 上海市市长 应勇), nor may an
+            # English question's glossary terms.
+            if guarded and not overlap(text, terms):
+                continue
             key = (c.tier, -c.score, rank, c.start)
             if best is None or key < best[0]:
                 span = text[c.start : c.end]
