@@ -19,7 +19,7 @@ from indexer.types import Passage
 
 from .gold import Question, Span, is_relevant
 from .retrievers import passage_from_json, post_json, request_body, understand_question
-from .short import asks_short, exact_match, normalise
+from .short import asks_short, exact_match_all, normalise
 
 if TYPE_CHECKING:
     import httpx
@@ -47,7 +47,8 @@ class AnswerRecord:
     cited: tuple[Passage, ...]
     backend: str
     evidence_score: float | None = None
-    short: str | None = None
+    # The short answer, or each report's in a comparison; empty: none.
+    short: tuple[str, ...] = ()
 
 
 class Answerer(Protocol):
@@ -73,7 +74,8 @@ class InProcessAnswerer:
         a = self.asker.ask(query)
         by_n = {c.n: c.hit.passage for c in a.citations}
         cited = cited_passages(a.text, by_n) if a.answerable else ()
-        short = a.short.text if a.short is not None and a.answerable else None
+        shorts = [c.short for c in a.comparison] if a.comparison else [a.short]
+        short = tuple(s.text for s in shorts if s is not None) if a.answerable else ()
         return AnswerRecord(
             question.id, a.text, a.answerable, cited, a.backend, a.evidence_score, short
         )
@@ -107,8 +109,11 @@ class HttpAnswerer:
         answerable = bool(data.get("answerable"))
         text = data.get("answer")
         cited = cited_passages(text, by_n) if answerable else ()
-        short = data.get("short_answer")
-        got = str(short["text"]) if answerable and isinstance(short, dict) else None
+        compared = data.get("comparison") or []
+        shorts = [c.get("short_answer") for c in compared if isinstance(c, dict)]
+        if not compared:
+            shorts = [data.get("short_answer")]
+        got = tuple(str(s["text"]) for s in shorts if isinstance(s, dict)) if answerable else ()
         backend = str(data.get("backend", "unknown"))
         return AnswerRecord(question.id, text, answerable, cited, backend, short=got)
 
@@ -143,7 +148,7 @@ def _counts(
         "contains": sum(contains(records[q.id].text, q.answer) for q in answerable),
         "short_asked": sum(asks_short(q) for q in answerable),
         "short_exact": sum(
-            asks_short(q) and exact_match(q.answer, records[q.id].short) for q in answerable
+            asks_short(q) and exact_match_all(q.answer, records[q.id].short) for q in answerable
         ),
         "hits": sum(
             any(is_relevant(p.doc_id, p.start, p.end, spans[q.id]) for p in records[q.id].cited)
@@ -192,7 +197,8 @@ def score_answers(
         refusal_recall (None for a kind with no unanswerable one); short_exact: over the
         answerable questions that ask for a figure, name, date or short list (short_asked of
         them, by service.answers.short.asked), the share whose short answer matches the gold
-        answer (eval.short.exact_match; no short answer is a miss). A ratio with nothing to
+        answer (eval.short.exact_match_all: a comparison's parts by its reports' short
+        answers; no short answer is a miss). A ratio with nothing to
         count is 0.0.
     """
     n = _counts(questions, records, spans)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .gold import Question
+from .report import md_table
 
 ALPHAS = (0.3, 0.4, 0.5, 0.6, 0.7)
 ML_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -124,3 +125,23 @@ def summarise(rows: PerQuestion, questions: Sequence[Question]) -> dict[str, Any
         **{m: mean(rows, ids, m) for m in REPORTED},
         "by_kind": {k: {m: mean(rows, v, m) for m in REPORTED} for k, v in sorted(kinds.items())},
     }
+
+
+def table(summaries: Mapping[str, dict[str, Any]], cv: dict[str, Any]) -> str:
+    """The study's Markdown: every ranking's means, the cross-validated row, the choices."""
+    header = ["ranking", "R@1", "R@5", "MRR@10", "everyday R@5", "everyday MRR@10"]
+
+    def cells(s: dict[str, Any]) -> list[str]:
+        every = s["by_kind"].get("everyday", {"recall@5": 0.0, "mrr@10": 0.0})
+        return [
+            *(f"{s[m]:.3f}" for m in REPORTED),
+            f"{every['recall@5']:.3f}",
+            f"{every['mrr@10']:.3f}",
+        ]
+
+    body = [[label, *cells(s)] for label, s in summaries.items()]
+    body.append([f"cross-validated ({cv['folds']} folds): chosen per fold", *cells(cv["cv"])])
+    chosen = ", ".join(f["chosen"] for f in cv["per_fold"])
+    return (
+        md_table(header, body) + f"\n\nChosen on all questions: {cv['chosen']}; per fold: {chosen}"
+    )

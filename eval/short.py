@@ -57,6 +57,15 @@ def exact_match(gold_answer: str | tuple[str, ...], short: str | None) -> bool:
     return bool(got) and (got in wanted or bool(items & wanted))
 
 
+def exact_match_all(gold_answer: str | tuple[str, ...], shorts: tuple[str, ...]) -> bool:
+    """One short answer: `exact_match`. Several (a comparison, one per report): every part
+    of the gold answer matches one of them."""
+    if len(shorts) <= 1:
+        return exact_match(gold_answer, shorts[0] if shorts else None)
+    parts = [gold_answer] if isinstance(gold_answer, str) else list(gold_answer)
+    return all(any(exact_match(part, s) for s in shorts) for part in parts)
+
+
 def asks_short(question: Question) -> bool:
     """Whether the question asks for a figure, name, date or short list (the questions the
     harness scores short answers on)."""

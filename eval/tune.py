@@ -144,22 +144,7 @@ def fusion(
     fused = {c.label: runs[c.label] for c in candidates}
     cv = fit_fusion.cross_validate(fused, answerable, n_folds, seed)
     summaries = {label: fit_fusion.summarise(rows, answerable) for label, rows in runs.items()}
-    header = ["ranking", "R@1", "R@5", "MRR@10", "everyday R@5", "everyday MRR@10"]
-
-    def cells(s: dict[str, Any]) -> list[str]:
-        every = s["by_kind"].get("everyday", {"recall@5": 0.0, "mrr@10": 0.0})
-        return [
-            *(f"{s[m]:.3f}" for m in fit_fusion.REPORTED),
-            f"{every['recall@5']:.3f}",
-            f"{every['mrr@10']:.3f}",
-        ]
-
-    body = [[label, *cells(s)] for label, s in summaries.items()]
-    body.append([f"cross-validated ({n_folds} folds): chosen per fold", *cells(cv["cv"])])
-    table = md_table(header, body)
-    table += f"\n\nChosen on all questions: {cv['chosen']}; per fold: " + ", ".join(
-        f["chosen"] for f in cv["per_fold"]
-    )
+    table = fit_fusion.table(summaries, cv)
     return {"configs": summaries, "cross_validation": cv}, table
 
 

@@ -71,7 +71,8 @@ def test_questions_resolve_to_the_report_that_answers(retriever, question, today
 def test_a_year_result_quotes_the_next_reports_review(asker) -> None:
     _, answer = ask(asker, "2020年上海全市生产总值实际增长了多少？")
     assert answer.answerable
-    assert answer.text.startswith("《2021年上海市政府工作报告》指出：")
+    # The answer leads with the figure asked for, then the labelled quotes.
+    assert answer.text.startswith("全年实现生产总值增长1.7%[2]。《2021年上海市政府工作报告》指出：")
     assert "全年实现生产总值增长1.7%" in answer.text
     assert {c.hit.passage.doc_id for c in answer.citations} == {
         "shanghai-2021-government-work-report"
@@ -80,7 +81,7 @@ def test_a_year_result_quotes_the_next_reports_review(asker) -> None:
     assert {c.hit.passage.heading_path[0] for c in answer.citations} == {"一、2020年工作回顾"}
 
 
-def test_a_comparison_quotes_each_report_in_year_order(asker) -> None:
+def test_a_comparison_quotes_each_report_in_year_order(asker, corpus_index) -> None:
     _, answer = ask(asker, "2017年和2019年上海的一般公共预算收入增长目标分别是多少？")
     lines = answer.text.split("\n")
     assert [line[: line.index("》") + 1] for line in lines] == [
@@ -97,6 +98,15 @@ def test_a_comparison_quotes_each_report_in_year_order(asker) -> None:
         assert cited.report == compared.report
         assert compared.quote in cited.hit.passage.text
         assert f"“{compared.quote}”[{compared.citation}]" in answer.text
+    # Each report's line leads with its own short answer, an exact span of its report.
+    assert [c.short.text if c.short else None for c in answer.comparison] == ["7%", "5%"]
+    assert answer.short is None
+    for compared in answer.comparison:
+        span = compared.short
+        assert span is not None
+        cited = answer.citations[span.n - 1]
+        assert cited.report == compared.report
+        assert corpus_index.text(cited.hit.passage.doc_id)[span.start : span.end] == span.text
 
 
 def test_a_missing_report_says_what_is_missing_and_what_is_held(asker) -> None:
@@ -112,7 +122,8 @@ def test_a_missing_report_says_what_is_missing_and_what_is_held(asker) -> None:
 def test_without_a_year_the_answer_says_it_used_the_latest_report(asker) -> None:
     _, answer = ask(asker, "上海的GDP增长目标是多少？")
     assert answer.text.startswith(
-        "问题没有指明年份，按最新的报告回答。《2025年上海市政府工作报告》指出："
+        "问题没有指明年份，按最新的报告回答。全市生产总值增长5%左右[1]。"
+        "《2025年上海市政府工作报告》指出："
     )
     assert "全市生产总值增长5%左右" in answer.text
 
@@ -120,7 +131,7 @@ def test_without_a_year_the_answer_says_it_used_the_latest_report(asker) -> None
 def test_request_filters_choose_the_report(asker) -> None:
     query, answer = ask(asker, "GDP增长目标是多少", region="沪", year=2019)
     assert short(query.scope.doc_ids) == ["shanghai-2019"]
-    assert answer.text.startswith("《2019年上海市政府工作报告》指出：")
+    assert answer.text.startswith("全市生产总值增长6%-6.5%[1]。《2019年上海市政府工作报告》指出：")
 
 
 def test_citations_and_prompt_name_their_report(asker) -> None:
@@ -168,6 +179,8 @@ def test_the_api_reports_the_resolution_and_the_comparison(corpus_index_dir, ret
         for compared in body["comparison"]:
             cited = body["citations"][compared["citation"] - 1]
             assert (cited["year"], compared["quote"] in cited["text"]) == (compared["year"], True)
+        assert [c["short_answer"]["text"] for c in body["comparison"]] == ["7%", "5%"]
+        assert body["short_answer"] is None
         first = body["citations"][0]
         assert (first["doc_title"], first["region"], first["year"]) == (
             "2017年上海市政府工作报告",

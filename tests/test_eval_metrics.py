@@ -278,7 +278,9 @@ def test_answer_scoring_on_a_hand_worked_case():
         question("u1", answerable=False),
         question("u2", answerable=False),
     ]
-    questions[0] = Question("a1", "?", (Evidence("e"),), ("１２亿美元",), True, "zh", (), "d")
+    questions[0] = Question(
+        "a1", "实际利用外资多少？", (Evidence("e"),), ("１２亿美元",), True, "zh", (), "d"
+    )
     spans = {"a1": [Span("d", 10, 20)], "a2": [Span("d", 50, 60)]}
     records = {
         # answered, holds the answer (full-width digits match), cites [2] which is relevant
@@ -288,6 +290,7 @@ def test_answer_scoring_on_a_hand_worked_case():
             True,
             (passage("p2", 5, 25),),
             "extractive",
+            short=("12亿美元",),  # the short answer matches after NFKC
         ),
         # wrongly refused
         "a2": AnswerRecord("a2", "报告中没有找到", False, (), "extractive"),
@@ -303,6 +306,8 @@ def test_answer_scoring_on_a_hand_worked_case():
         "refusal_precision": 0.5,  # refused a2, u1: u1 is right
         "refusal_recall": 0.5,  # unanswerable u1, u2: u1 refused
         "false_refusal_rate": 0.5,  # answerable a1, a2: a2 refused
+        "short_exact": 1.0,  # a1 asks 多少 and its short answer matches; a2 asks nothing
+        "short_asked": 1,
         "by_kind": {},  # no question has a kind
     }
 
@@ -339,6 +344,7 @@ def test_list_answers_need_every_part_and_missing_reports_a_refusal():
             "citation_hit": 0.5,
             "false_refusal_rate": 0.0,
             "refusal_recall": None,
+            "short_exact": None,  # "?" asks for no short answer
         },
         "missing-report": {
             "questions": 3,
@@ -347,6 +353,7 @@ def test_list_answers_need_every_part_and_missing_reports_a_refusal():
             "citation_hit": None,
             "false_refusal_rate": None,
             "refusal_recall": pytest.approx(2 / 3),
+            "short_exact": None,
         },
     }
     assert contains("增长6%和1.7%", ["6%", "1.7%"]) and not contains("增长6%", ("6%", "1.7%"))

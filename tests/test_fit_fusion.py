@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.fit_fusion import Candidate, best, cross_validate, folds, grid, summarise
+from eval.fit_fusion import Candidate, best, cross_validate, folds, grid, summarise, table
 from eval.gold import Question
 
 
@@ -70,6 +70,13 @@ def test_each_fold_is_scored_with_the_choice_made_without_it():
     assert cv["cv"]["by_kind"]["everyday"]["recall@5"] == 1.0
     assert cv["cv"]["by_kind"]["unkinded"]["recall@1"] == pytest.approx(0.9)
     assert cv["chosen_in_sample"] == summarise(runs["good"], QUESTIONS)
+    rendered = table({"good": summarise(runs["good"], QUESTIONS)}, cv).splitlines()
+    assert rendered[2] == "| good | 0.950 | 0.950 | 0.950 | 1.000 | 1.000 |"
+    assert (
+        rendered[3]
+        == "| cross-validated (5 folds): chosen per fold | 0.950 | 0.950 | 0.950 | 1.000 | 1.000 |"
+    )
+    assert rendered[-1] == "Chosen on all questions: good; per fold: good, good, good, good, good"
 
 
 def test_the_cv_estimate_is_below_the_in_sample_best_when_the_choice_overfits():

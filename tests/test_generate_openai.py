@@ -165,7 +165,7 @@ def test_openai_answer_is_checked_and_cites_the_retrieved_hits(retriever, server
     assert body["messages"] == build_messages(QUESTION, citations, "zh")
     user = body["messages"][1]["content"]
     assert (
-        "[3] 《示范区政府工作报告》 | 一、过去一年工作回顾\n一、过去一年工作回顾\n\n"
+        "[2] 《示范区政府工作报告》 | 一、过去一年工作回顾\n一、过去一年工作回顾\n\n"
         "\u3000\u3000过去一年，全区生产总值增长6.0%，达到1200亿元。" in user
     )
     assert user.index("Rules:") < user.index(OPEN) < user.index(CLOSE) < user.index("Rules again")

@@ -42,7 +42,7 @@ def test_prompt_numbers_every_passage_inside_the_delimiters(retriever):
         assert c.report is not None
         assert f"[{c.n}] 《{c.report.title}》 | {path}\n{p.text.strip()}" in block
     assert (
-        "[3] 《示范区政府工作报告》 | 一、过去一年工作回顾\n一、过去一年工作回顾\n\n"
+        "[2] 《示范区政府工作报告》 | 一、过去一年工作回顾\n一、过去一年工作回顾\n\n"
         "\u3000\u3000过去一年，全区生产总值增长6.0%" in block
     )
     assert "[5] 《示范区政府工作报告》 | 二、2020年主要任务 > 2.建设生态城区。" in block

@@ -7,7 +7,7 @@ import pytest
 from short_helpers import answer, quoted
 
 from eval.gold import Span
-from eval.short import ShortRecord, bare, exact_match, sentence_around, summary
+from eval.short import ShortRecord, bare, exact_match, exact_match_all, sentence_around, summary
 from service.answers.short import (
     ShortAnswer,
     asked,
@@ -217,3 +217,11 @@ def test_the_sentence_around_an_evidence_span() -> None:
     text = "第一句。全市生产总值增长6.5%左右；一般公共预算收入增长7%。"
     at = text.index("增长6.5%")
     assert sentence_around(text, Span("d", at, at + 4)) == (4, "全市生产总值增长6.5%左右；")
+
+
+def test_a_comparison_matches_when_every_part_has_a_report_s_short_answer() -> None:
+    assert exact_match_all(("7%", "5%"), ("7%", "5%"))
+    assert exact_match_all(("7%", "5%"), ("5%", "7%"))
+    assert not exact_match_all(("7%", "5%"), ("7%", "6%"))
+    assert exact_match_all(("7%", "5%"), ("5%",))  # one short answer: any part, as exact_match
+    assert not exact_match_all("6%", ())

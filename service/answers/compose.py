@@ -55,11 +55,13 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class Compared:
-    """One report's evidence in a comparison: its best quote and that quote's citation."""
+    """One report's evidence in a comparison: its best quote, that quote's citation, and the
+    short answer its quotes hold (service.answers.short), if any."""
 
     report: Report
     quote: str
     citation: int
+    short: ShortAnswer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +250,7 @@ def compose(
     scores = score_sentences(question, qvec, sents, embedder)
     decide = Decider(min_score, lang, verifier, evidence)
     if scope is not None and scope.per_report:
-        return _per_report(hits, sents, scores, decide, missing, attribution)
+        return _per_report(hits, sents, scores, decide, missing, attribution, asked)
     best = float(scores.max()) if scores.size else 0.0
     only = scope.reports[0] if scope is not None and len(scope.reports) == 1 else None
     where = only.label if only is not None and attribution.named else None
@@ -270,9 +272,7 @@ def compose(
         )
     chosen = _pick(sents, scores, list(range(len(sents))), MAX_QUOTES, MAX_QUOTE_CHARS)
     citations = _citations(hits, sents, chosen, attribution)
-    best_first = sorted(chosen, key=lambda i: -float(scores[i]))
-    quoted = [(sents[i].citation + 1, sents[i].start, sents[i].text) for i in best_first]
-    short, opener = opening(asked, quoted, lang) if asked else (None, "")
+    short, opener = _opening(asked, sents, scores, chosen, lang)
     # Quotes grouped by report, each group led by the report's name (when named).
     by_report: dict[str, list[int]] = {}
     for i in chosen:
@@ -296,6 +296,19 @@ def compose(
     )
 
 
+def _opening(
+    asked: str | None, sents: list[Sentence], scores: np.ndarray, chosen: list[int], lang: str
+) -> tuple[ShortAnswer | None, str]:
+    """The short answer among the chosen sentences (best first) and the lead-in to open with;
+    (None, "") without a question to read it from."""
+    if not asked:
+        return None, ""
+    best_first = sorted(chosen, key=lambda i: -float(scores[i]))
+    return opening(
+        asked, [(sents[i].citation + 1, sents[i].start, sents[i].text) for i in best_first], lang
+    )
+
+
 def _per_report(
     hits: list[Hit],
     sents: list[Sentence],
@@ -303,6 +316,7 @@ def _per_report(
     decide: Decider,
     missing: list[str] | None,
     attribution: Attribution,
+    asked: str | None = None,
 ) -> Answer:
     """Each report of the scope answered on its own line, oldest first, labelled; each
     report's evidence is judged on its own."""
@@ -331,10 +345,11 @@ def _per_report(
             continue
         chosen = _pick(sents, scores, rows, MAX_QUOTES_PER_REPORT, MAX_QUOTE_CHARS_PER_REPORT)
         chosen_all.extend(chosen)
+        short, opener = _opening(asked, sents, scores, chosen, lang)
         quotes = "".join(f"{_quote(sents[i].text)}[{sents[i].citation + 1}]" for i in chosen)
-        lines.append(_lead(report.label, lang) + quotes)
-        top = chosen[0]
-        compared.append(Compared(report, sents[top].text, sents[top].citation + 1))
+        lines.append(_lead(report.label, lang) + opener + quotes)
+        top = max(chosen, key=lambda i: float(scores[i]))
+        compared.append(Compared(report, sents[top].text, sents[top].citation + 1, short))
     citations = _citations(hits, sents, chosen_all, attribution)
     answerable = bool(compared)
     text = _prefix(attribution, lang) + "\n".join(lines) + _suffix(attribution, lang)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from indexer.types import DocumentMeta, Hit, Passage, Section
 from service.answers import Answer, Citation
+from service.answers.short import ShortAnswer
 from service.catalogue import Report
 from service.query import Query
 
@@ -132,6 +133,21 @@ class CitationOut(PassageOut):
         )
 
 
+class ShortAnswerOut(BaseModel):
+    """The figure, name, date or short list asked for, exactly as the report writes it."""
+
+    text: str = Field(description="The span, as written: 20个, 6.5%左右, 2018年1月23日.")
+    n: int = Field(description="The [n] of the citation whose quoted sentence holds it.")
+    start: int = Field(description="Offset in the document's text (as passages' start).")
+    end: int = Field(description="End offset: the document's text[start:end] is `text`.")
+
+    @classmethod
+    def of(cls, short: ShortAnswer | None) -> ShortAnswerOut | None:
+        if short is None:
+            return None
+        return cls(text=short.text, n=short.n, start=short.start, end=short.end)
+
+
 class ComparedOut(BaseModel):
     """One report's evidence in a comparison answer."""
 
@@ -141,15 +157,9 @@ class ComparedOut(BaseModel):
     year: int | None
     quote: str = Field(description="The report's best answering sentence, verbatim.")
     citation: int = Field(description="The [n] of the citation the quote comes from.")
-
-
-class ShortAnswerOut(BaseModel):
-    """The figure, name, date or short list asked for, exactly as the report writes it."""
-
-    text: str = Field(description="The span, as written: 20个, 6.5%左右, 2018年1月23日.")
-    n: int = Field(description="The [n] of the citation whose quoted sentence holds it.")
-    start: int = Field(description="Offset in the document's text (as passages' start).")
-    end: int = Field(description="End offset: the document's text[start:end] is `text`.")
+    short_answer: ShortAnswerOut | None = Field(
+        description="The figure, name, date or short list asked for, in this report's quotes."
+    )
 
 
 class AskResponse(BaseModel):
@@ -189,14 +199,7 @@ class AskResponse(BaseModel):
             answerable=answer.answerable,
             confidence=min(1.0, max(0.0, answer.confidence)),
             reason=answer.reason,
-            short_answer=None
-            if answer.short is None
-            else ShortAnswerOut(
-                text=answer.short.text,
-                n=answer.short.n,
-                start=answer.short.start,
-                end=answer.short.end,
-            ),
+            short_answer=ShortAnswerOut.of(answer.short),
             grounded=answer.grounded,
             lang="en" if answer.lang == "en" else "zh",
             citations=[CitationOut.of_citation(c, reports) for c in answer.citations],
@@ -209,6 +212,7 @@ class AskResponse(BaseModel):
                     year=c.report.year,
                     quote=c.quote,
                     citation=c.citation,
+                    short_answer=ShortAnswerOut.of(c.short),
                 )
                 for c in answer.comparison
             ],
