@@ -11,7 +11,7 @@ import json
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from indexer.encoders.threads import thread_count
@@ -38,6 +38,12 @@ class Settings(IndexSettings):
         description="The date 今年/去年 in questions count from (YYYY-MM-DD); unset: the "
         "real date. For tests and for replaying questions asked on another day.",
     )
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Keys that /v1/* (and write endpoints) require as Authorization: Bearer: "
+        "comma-separated keys, sha256:<hex> digests of keys, or the path of a file of sha256 "
+        "hex digests (one a line). Empty: open. See service.api.auth.",
+    )
     widget_frame_ancestors: str = Field(
         "*",
         pattern=r"^[^;,\r\n]+$",
@@ -56,6 +62,13 @@ class Settings(IndexSettings):
     generation_timeout_s: float = Field(30.0, gt=0)
     generator_model: str | None = None
     generator_max_new_tokens: int = Field(384, ge=1, le=4096)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

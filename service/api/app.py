@@ -17,11 +17,11 @@ from service.answers import Asker
 from service.retrieval import Retriever
 from service.settings import Settings, get_settings
 
-from . import errors, widget
+from . import auth, errors, widget
 from .limits import BodyLimit
 from .observability import Observability
 from .requests import request_models
-from .routes import browse, health, search
+from .routes import browse, chat, health, search
 from .state import AppState
 
 log = logging.getLogger("service.api")
@@ -32,7 +32,9 @@ MAX_BODY_BYTES = 64 * 1024
 DESCRIPTION = """\
 Semantic search and cited question answering over government work reports, offline.
 
-Every error is `{"error": {"code", "message"}}`; the message says what to change.
+Every error is `{"error": {"code", "message"}}`; the message says what to change. Under
+`/v1` (the OpenAI-compatible chat API) errors take OpenAI's shape, `{"error": {"message",
+"type", "code"}}`, and need `Authorization: Bearer <key>` when API_KEYS is set.
 """
 
 
@@ -78,17 +80,19 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.api = state
+    auth.install(app, settings)
     errors.install(app, settings, MAX_BODY_BYTES)
     app.include_router(search.make_router(request_models(settings.limits)))
     app.include_router(browse.router)
     app.include_router(health.router)
     app.include_router(widget.router)
+    app.include_router(chat.router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "X-Request-ID"],
+            allow_headers=["Content-Type", "X-Request-ID", "Authorization"],
             expose_headers=["X-Request-ID", "Server-Timing"],
         )
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)

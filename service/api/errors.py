@@ -1,4 +1,8 @@
-"""The one place where errors become HTTP responses: {"error": {"code", "message"}}."""
+"""The one place where errors become HTTP responses: {"error": {"code", "message"}}.
+
+Under /v1 (the OpenAI-compatible API) the same errors take OpenAI's shape, {"error":
+{"message", "type", "code"}}, and a request that fails validation is 400, as OpenAI's.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from service.limits import MAX_CONTEXT
 from service.query import MODES
 from service.settings import Settings
 
+from .auth import Unauthorized
+
 log = logging.getLogger("service.api")
 
 # Domain error -> HTTP status. Load-time errors (index, model, source) mean "not ready".
@@ -28,6 +34,7 @@ STATUS: dict[type[ReportQAError], int] = {
     ModelError: 503,
     SourceError: 503,
     GenerationError: 503,
+    Unauthorized: 401,
 }
 # Fields whose bad values are a bad query (code invalid_query) rather than a bad request.
 QUERY_FIELDS = {"query", "question", "k", "mode", "context"}
@@ -41,30 +48,48 @@ def status_of(exc: ReportQAError) -> int:
     return 500
 
 
-def error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    """The error body every failure uses."""
+def openai_path(path: str) -> bool:
+    """Whether a path is the OpenAI-compatible API's (its errors take OpenAI's shape)."""
+    return path == "/v1" or path.startswith("/v1/")
+
+
+def error_body(status: int, code: str, message: str, path: str = "") -> tuple[int, dict[str, Any]]:
+    """(status, body) of an error on this path: the service's shape, or OpenAI's under /v1."""
     # Messages may echo user input: keep them encodable whatever was sent.
     safe = message.encode("utf-8", "backslashreplace").decode("utf-8")
-    return JSONResponse(
-        {"error": {"code": code, "message": safe}}, status_code=status, headers=headers
-    )
+    if not openai_path(path):
+        return status, {"error": {"code": code, "message": safe}}
+    status = 400 if status == 422 else status
+    kind = "server_error" if status >= 500 else "invalid_request_error"
+    return status, {"error": {"message": safe, "type": kind, "code": code}}
 
 
-def internal_error() -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    path: str = "",
+) -> JSONResponse:
+    """The error body every failure uses (OpenAI's under /v1)."""
+    status, body = error_body(status, code, message, path)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def internal_error(path: str = "") -> JSONResponse:
     """The last resort for an exception no handler mapped (a bug: the log has the traceback)."""
     return error_response(
-        500, "internal", "the server failed on this request; the log has the details"
+        500, "internal", "the server failed on this request; the log has the details", path=path
     )
 
 
-def too_large(max_bytes: int) -> JSONResponse:
+def too_large(max_bytes: int, path: str = "") -> JSONResponse:
     """413 for a request body over the limit."""
     return error_response(
         413,
         "body_too_large",
         f"the request body is over {max_bytes} bytes: send a short JSON object",
+        path=path,
     )
 
 
@@ -77,6 +102,11 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 
 def _example(path: str) -> str:
+    if openai_path(path):
+        return (
+            '{"model": "report-qa", "messages": [{"role": "user", "content": '
+            '"2017年上海市生产总值增长多少？"}]}'
+        )
     if path.startswith("/ask"):
         return '{"question": "2017年上海市生产总值增长多少？"}'
     return '{"query": "2017年上海市生产总值增长多少？"}'
@@ -104,6 +134,16 @@ def describe(error: dict[str, Any], path: str, settings: Settings) -> tuple[str,
         return "invalid_request", (
             "the request body must be a JSON object such as "
             f"{_example(path)}, sent with Content-Type: application/json"
+        )
+    if openai_path(path) and field in ("messages", "model", "stream_options"):
+        # Pydantic's own steps in the location (function-after[...]) name no field.
+        where = "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}"
+            for p in loc[2:]
+            if isinstance(p, int) or str(p).isidentifier()
+        )
+        return "invalid_request", (
+            f"{field}{where}: {error.get('msg', 'invalid value')}; send e.g. {_example(path)}"
         )
     if kind == "missing":
         return "invalid_request", f"{field} is required: send e.g. {_example(path)}"
@@ -156,7 +196,8 @@ def install(app: FastAPI, settings: Settings, max_body_bytes: int) -> None:
         status = status_of(exc)
         if status >= 500 and status != 503:
             log.error("unmapped domain error on %s", request.url.path, exc_info=exc)
-        return error_response(status, exc.code, str(exc))
+        headers = getattr(exc, "headers", None)
+        return error_response(status, exc.code, str(exc), headers=headers, path=request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -166,14 +207,14 @@ def install(app: FastAPI, settings: Settings, max_body_bytes: int) -> None:
         ]
         code = described[0][0]
         message = "; ".join(dict.fromkeys(m for _, m in described))
-        return error_response(422, code, message)
+        return error_response(422, code, message, path=request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         method, path = request.method, request.url.path
         if exc.status_code == 404:
             return error_response(
-                404, "not_found", f"no route {method} {path}: see /docs for the API"
+                404, "not_found", f"no route {method} {path}: see /docs for the API", path=path
             )
         if exc.status_code == 405:
             allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow", "")
@@ -182,6 +223,7 @@ def install(app: FastAPI, settings: Settings, max_body_bytes: int) -> None:
                 "method_not_allowed",
                 f"{path} does not accept {method}: use {allowed or 'another method'} (see /docs)",
                 headers=exc.headers,
+                path=path,
             )
         if exc.status_code == 400:
             # FastAPI's only 400 is a body it could not parse (bad UTF-8): a malformed body.
@@ -190,7 +232,10 @@ def install(app: FastAPI, settings: Settings, max_body_bytes: int) -> None:
                 "malformed_json",
                 f"the request body cannot be read as UTF-8 JSON: send a JSON object such as "
                 f"{_example(path)}",
+                path=path,
             )
         if exc.status_code == 413:
-            return too_large(max_body_bytes)
-        return error_response(exc.status_code, "http_error", str(exc.detail), headers=exc.headers)
+            return too_large(max_body_bytes, path)
+        return error_response(
+            exc.status_code, "http_error", str(exc.detail), headers=exc.headers, path=path
+        )

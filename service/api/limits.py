@@ -23,7 +23,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await too_large(self.max_bytes)(scope, receive, send)
+            await too_large(self.max_bytes, scope["path"])(scope, receive, send)
             return
         seen = 0
 

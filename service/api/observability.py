@@ -112,7 +112,7 @@ class Observability:
             log.exception("unhandled error on %s %s (id %s)", scope["method"], scope["path"], rid)
             if not started:
                 status = 500
-                await internal_error()(scope, receive, send_wrapper)
+                await internal_error(scope["path"])(scope, receive, send_wrapper)
         finally:
             seconds = time.perf_counter() - t0
             self.metrics.observe(scope["method"], route_template(scope), status, seconds)

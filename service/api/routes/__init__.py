@@ -1,5 +1,5 @@
 """The API's routes, one module per concern."""
 
-from . import browse, health, search
+from . import browse, chat, health, search
 
-__all__ = ["browse", "health", "search"]
+__all__ = ["browse", "chat", "health", "search"]
