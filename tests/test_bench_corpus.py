@@ -274,7 +274,13 @@ def test_the_corpus_target_is_its_p50_within_the_bound_of_the_one_reports(
         "limit": f"<= {MAX_CORPUS_TO_REPORT}",
         "met": met,
     }
-    assert len(rows) == 11
+    assert len(rows) == 12
+    ask = rows["/ask c1 p50 / /search c1 p50"]
+    assert ask["limit"] == "<= 1.5" and ask["value"] == round(
+        _results(corpus_p50)["ask"]["c1"]["p50_ms"]
+        / _results(corpus_p50)["search"]["c1"]["p50_ms"],
+        3,
+    )
 
 
 def test_the_table_shows_the_corpus_beside_the_one_report() -> None:
