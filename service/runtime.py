@@ -76,7 +76,10 @@ def make_asker(retriever: Retriever, settings: Settings) -> Asker:
 
 
 def load(
-    settings: Settings, embedder: Embedder | None = None, threads: int | None = None
+    settings: Settings,
+    embedder: Embedder | None = None,
+    threads: int | None = None,
+    multilingual: Embedder | None = None,
 ) -> Runtime:
     """Load the index at settings.index_dir and the models it needs (slow: seconds).
 
@@ -85,6 +88,8 @@ def load(
         embedder: use this model instead of loading EMBEDDING_MODEL (eval loads the one the
             index was built with; tests a fake one).
         threads: threads per encode call; settings.threads (per search) when None.
+        multilingual: the multilingual encoder already loaded (a rebuild keeps the running
+            one), used when its name is the index's; loaded when None.
 
     Raises:
         IndexLoadError, ModelError: the index or a model cannot be loaded; the message says
@@ -108,7 +113,10 @@ def load(
         )
     ml = None
     if settings.multilingual and index.multilingual is not None:
-        ml = load_multilingual(index.multilingual.model, **options)
+        if multilingual is not None and multilingual.name == index.multilingual.model:
+            ml = multilingual
+        else:
+            ml = load_multilingual(index.multilingual.model, **options)
     retriever = Retriever(index, embedder, cache_size=settings.query_cache_size, multilingual=ml)
     if retriever.ml_encoder is not None:
         # Built here, not on the first English question (about 1-2 s).

@@ -44,6 +44,11 @@ class Settings(IndexSettings):
         "comma-separated keys, sha256:<hex> digests of keys, or the path of a file of sha256 "
         "hex digests (one a line). Empty: open. See service.api.auth.",
     )
+    allow_open_writes: bool = Field(
+        False,
+        description="Let POST/PUT/DELETE /documents run without API_KEYS (otherwise they are "
+        "disabled until keys are set).",
+    )
     widget_frame_ancestors: str = Field(
         "*",
         pattern=r"^[^;,\r\n]+$",

@@ -21,7 +21,7 @@ from . import auth, errors, widget
 from .limits import BodyLimit
 from .observability import Observability
 from .requests import request_models
-from .routes import browse, chat, health, search
+from .routes import browse, chat, documents_write, health, search
 from .state import AppState
 
 log = logging.getLogger("service.api")
@@ -87,15 +87,22 @@ def create_app(
     app.include_router(health.router)
     app.include_router(widget.router)
     app.include_router(chat.router)
+    app.include_router(documents_write.router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Content-Type", "X-Request-ID", "Authorization"],
             expose_headers=["X-Request-ID", "Server-Timing"],
         )
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    # A report upload may be as large as a source may be, plus the multipart framing.
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=MAX_BODY_BYTES,
+        upload_max_bytes=settings.max_source_bytes + MAX_BODY_BYTES,
+        upload_prefix="/documents",
+    )
     # Added last, so outermost: every request is counted and logged, preflights included.
     app.add_middleware(Observability, metrics=state.metrics)
 

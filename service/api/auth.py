@@ -5,9 +5,11 @@ the SHA-256 digest of a key; the path of a file (`/…`, `./…`, `../…`, `~/�
 line in hex (`printf %s "$KEY" | sha256sum >> keys` writes one; text after the digest and lines
 starting with # are ignored). Only digests are kept: a presented key is hashed and compared
 with every digest in constant time (hmac.compare_digest), and no key is ever logged. No keys:
-the routes are open, and the service warns at start-up when it listens beyond loopback.
+/v1/* is open, and the service warns at start-up when it listens beyond loopback; the write
+routes (POST/PUT/DELETE /documents) are disabled (403) unless ALLOW_OPEN_WRITES=true.
 
-A route takes the check as a dependency: `dependencies=[RequireKey]` (see routes/chat.py).
+A route takes the check as a dependency: `dependencies=[RequireKey]` (see routes/chat.py), or
+`dependencies=[RequireWriteKey]` for a write (routes/documents_write.py).
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ class Unauthorized(ReportQAError):
 
 class MissingKey(Unauthorized):
     code = "missing_api_key"
+
+
+class WritesDisabled(ReportQAError):
+    """A write route while no API_KEYS are set and ALLOW_OPEN_WRITES is off (HTTP 403)."""
+
+    code = "writes_disabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,3 +183,23 @@ async def require_key(
 
 
 RequireKey = Depends(require_key)
+
+
+async def require_write_key(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """A write route's dependency: a valid key when keys are set; without keys, 403 unless
+    ALLOW_OPEN_WRITES=true."""
+    keys: KeyRing = request.app.state.api_keys
+    if keys.open:
+        if request.app.state.api.settings.allow_open_writes:
+            return
+        raise WritesDisabled(
+            "writes are disabled: set API_KEYS and send Authorization: Bearer <key>, or set "
+            "ALLOW_OPEN_WRITES=true to allow them without a key"
+        )
+    await require_key(request, credentials)
+
+
+RequireWriteKey = Depends(require_write_key)

@@ -17,12 +17,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.errors import IndexLoadError, ModelError, ReportQAError, SourceError
 from service.answers.generators import GenerationError
-from service.errors import InvalidQueryError, NotFoundError
+from service.errors import (
+    BuildFailedError,
+    ConflictError,
+    InvalidQueryError,
+    NotFoundError,
+    UploadError,
+    UploadTooLargeError,
+)
 from service.limits import MAX_CONTEXT
 from service.query import MODES
 from service.settings import Settings
 
-from .auth import Unauthorized
+from .auth import Unauthorized, WritesDisabled
 
 log = logging.getLogger("service.api")
 
@@ -35,6 +42,11 @@ STATUS: dict[type[ReportQAError], int] = {
     SourceError: 503,
     GenerationError: 503,
     Unauthorized: 401,
+    WritesDisabled: 403,
+    ConflictError: 409,
+    UploadTooLargeError: 413,
+    UploadError: 422,
+    BuildFailedError: 500,
 }
 # Fields whose bad values are a bad query (code invalid_query) rather than a bad request.
 QUERY_FIELDS = {"query", "question", "k", "mode", "context"}

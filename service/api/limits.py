@@ -13,17 +13,26 @@ class BodyLimit:
     body is cut off when it passes the limit, through the 413 handler in errors.py.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, upload_max_bytes: int = 0, upload_prefix: str = ""
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Report uploads (POST/PUT under upload_prefix) may be as large as a source may be.
+        self.upload_max_bytes = max(max_bytes, upload_max_bytes)
+        self.upload_prefix = upload_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        upload = scope.get("method") in ("POST", "PUT") and self.upload_prefix
+        if upload and scope["path"].startswith(self.upload_prefix):
+            limit = self.upload_max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await too_large(self.max_bytes, scope["path"])(scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await too_large(limit, scope["path"])(scope, receive, send)
             return
         seen = 0
 
@@ -32,7 +41,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise HTTPException(413)
             return message
 

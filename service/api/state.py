@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
@@ -18,6 +19,7 @@ from indexer.store import FIX
 from service import runtime
 from service.answers import Asker
 from service.query import understand
+from service.reindex import Reindexer
 from service.retrieval import Retriever
 from service.runtime import Runtime
 from service.settings import Settings
@@ -45,8 +47,11 @@ class AppState:
     # Searches that may run at once (the rest wait on the event loop).
     slots: int = 1
     _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
+    _swap_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    reindexer: Reindexer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.reindexer = Reindexer(self.settings)
         self.threads = self.settings.threads
         # One more than the cores hold: a search is ready to run the moment one finishes,
         # instead of waiting for the event loop to hand it over (c8: ~100 vs ~90 rps).
@@ -57,9 +62,14 @@ class AppState:
         self.serve(runtime.attach(self.settings, retriever, asker))
 
     def serve(self, loaded: Runtime) -> None:
-        """Serve this runtime."""
-        self.runtime = loaded
-        self.load_error = None
+        """Serve this runtime from the next request on.
+
+        A request takes the runtime once (deps.get_loaded) and keeps it: requests in flight
+        finish on the one they started with, which is released when the last of them ends.
+        """
+        with self._swap_lock:
+            self.runtime = loaded
+            self.load_error = None
 
     def load(self) -> None:
         """Load from the settings; on failure keep the reason for /readyz and 503s."""

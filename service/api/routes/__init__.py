@@ -1,5 +1,5 @@
 """The API's routes, one module per concern."""
 
-from . import browse, chat, health, search
+from . import browse, chat, documents_write, health, search
 
-__all__ = ["browse", "chat", "health", "search"]
+__all__ = ["browse", "chat", "documents_write", "health", "search"]

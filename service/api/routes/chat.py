@@ -24,7 +24,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from indexer.errors import ReportQAError
 from service.answers import Answer, Asker, CitationsEvent, DeltaEvent, DoneEvent, Event
-from service.conversation import Resolution, resolve_conversation
+from service.conversation import resolve_conversation
 from service.errors import NotFoundError
 from service.query import Query
 from service.tokens import count_all, count_tokens
@@ -50,6 +50,7 @@ from ..errors import error_body, status_of
 from ..observability import record_timings
 from ..schemas import AskResponse, CitationOut
 from ..state import AppState
+from .common import understand_request
 
 log = logging.getLogger("service.api")
 
@@ -177,7 +178,7 @@ async def chat_completions(body: ChatRequest, request: Request, api: LoadedDep) 
     conversation = ConversationOut.of(
         resolution, sum(role in ("system", "developer") for role, _ in texts)
     )
-    query = _understand(api, body, resolution)
+    query = understand_request(api, body, resolution.question, field="question")
     asker = await _asker(request, api, body.model)
     reply = _Reply(body, api, query, conversation, count_all(text for _, text in texts))
     if body.stream:
@@ -185,20 +186,6 @@ async def chat_completions(body: ChatRequest, request: Request, api: LoadedDep) 
     answer = await api.state.run(asker.ask, query)
     record_timings(request.state, {"ask": (time.perf_counter() - t0) * 1000})
     return JSONResponse(reply.completion(answer).model_dump(mode="json"))
-
-
-def _understand(api: Loaded, body: ChatRequest, resolution: Resolution) -> Query:
-    """The question understood as /ask's is, with the request's filters."""
-    return api.runtime.understand(
-        resolution.question,
-        body.k,
-        body.mode,
-        body.doc_id,
-        body.section,
-        region=body.region,
-        year=body.year,
-        field="question",
-    )
 
 
 async def _asker(request: Request, api: Loaded, model: str) -> Asker:

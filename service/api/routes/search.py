@@ -25,7 +25,7 @@ from ..errors import status_of
 from ..observability import record_timings
 from ..requests import RequestModels
 from ..schemas import AskResponse, CitationOut, Reports, Resolved, SearchHit, SearchResponse
-from .common import errors
+from .common import errors, understand_request
 
 log = logging.getLogger("service.api")
 
@@ -136,25 +136,10 @@ def make_router(models: RequestModels) -> APIRouter:
     return router
 
 
-def _understand(api: Loaded, body: Any, text: str, **options: Any) -> Query:
-    """The request's question understood with its filters (k, mode, doc_id, region, year,
-    section), as /search and /ask both take them."""
-    return api.runtime.understand(
-        text,
-        body.k,
-        body.mode,
-        body.doc_id,
-        body.section,
-        region=body.region,
-        year=body.year,
-        **options,
-    )
-
-
 async def run_search(body: Any, request: Request, api: Loaded) -> SearchResponse:
     """The search route's work (its description is make_router's)."""
     t0 = time.perf_counter()
-    query = _understand(api, body, body.query)
+    query = understand_request(api, body, body.query)
     result = await api.state.run(api.retriever.search, query)
     record_timings(
         request.state, {"search" if n == "total_ms" else n: v for n, v in result.timings.items()}
@@ -174,7 +159,7 @@ async def run_search(body: Any, request: Request, api: Loaded) -> SearchResponse
 async def run_ask(body: Any, request: Request, api: Loaded) -> Any:
     """The ask route's work (its description is make_router's)."""
     t0 = time.perf_counter()
-    query = _understand(api, body, body.question, generate=body.generate, field="question")
+    query = understand_request(api, body, body.question, generate=body.generate, field="question")
     if body.stream:
         return await _stream(api, query, t0)
     answer = await api.state.run(api.asker.ask, query)
