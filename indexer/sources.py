@@ -34,6 +34,9 @@ REFUSED = {
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Larger files are refused before they are read: no report comes near this.
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
+# A .docx is a zip archive: its parts together may unpack to at most this. A report's are a
+# few MB; a small file that claims more is a zip bomb, or carries media, not text.
+MAX_DOCX_UNPACKED_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,23 @@ def decode_text(path: Path, raw: bytes) -> str:
         ) from exc
 
 
-def docx_text(path: Path) -> str:
+def _check_unpacked(path: Path, max_unpacked: int) -> None:
+    """Refuse a .docx whose parts would unpack to more than max_unpacked bytes (the sizes its
+    zip directory declares, which zipfile never reads past)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        return  # python-docx names the damage below
+    if total > max_unpacked:
+        raise SourceError(
+            f"{path} would unpack to {total / 2**20:.0f} MB, over the "
+            f"{max_unpacked / 2**20:.0f} MB a Word report may hold (a report's text is a few "
+            "MB): it may be a zip bomb or carry large media; save its text as a UTF-8 .txt file"
+        )
+
+
+def docx_text(path: Path, max_unpacked: int = MAX_DOCX_UNPACKED_BYTES) -> str:
     """A .docx source's text: its non-empty paragraphs, stripped, one per line."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -74,6 +93,7 @@ def docx_text(path: Path) -> str:
                 "or an old .doc renamed .docx; open it in Word or WPS, remove any password, and "
                 "save it as .docx, or save its text as a UTF-8 .txt file"
             )
+    _check_unpacked(path, max_unpacked)
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -207,3 +207,25 @@ def test_every_passage_of_every_seed_indexes_its_text():
             assert doc.text[p.start : p.end] == p.text, (doc.source, p.id)
         if doc.source.endswith(".txt"):
             assert doc.text == (SEEDS / doc.source).read_bytes().decode("utf-8")
+
+
+def test_a_docx_that_would_unpack_past_the_bound_is_refused(tmp_path: Path):
+    import zipfile
+
+    from indexer.sources import MAX_DOCX_UNPACKED_BYTES, docx_text
+
+    good = tmp_path / "demo-2025.docx"
+    write_docx(good, REPORT)
+    with zipfile.ZipFile(good) as archive:
+        unpacked = sum(i.file_size for i in archive.infolist())
+    assert docx_text(good, max_unpacked=unpacked).splitlines()[0] == REPORT[0]
+    with pytest.raises(SourceError) as err:
+        docx_text(good, max_unpacked=unpacked - 1)
+    assert "demo-2025.docx would unpack to" in str(err.value) and "zip bomb" in str(err.value)
+    # A real bomb: a few hundred KB that unpack to more than the default bound.
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (MAX_DOCX_UNPACKED_BYTES + 1))
+    assert bomb.stat().st_size < 1024 * 1024
+    with pytest.raises(SourceError, match="would unpack to 100 MB, over the 100 MB"):
+        docx_text(bomb)
