@@ -44,13 +44,35 @@ def _clean_stale(out: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+# Versions kept on disk: the serving one and the one before it, so a process still reading
+# the previous version (a service that has not swapped yet) finds its files.
+KEEP_VERSIONS = 2
+
+
+def _prune(out: Path, current: Path) -> None:
+    """Remove all but the newest KEEP_VERSIONS versions of `out` (by their build stamp)."""
+
+    def stamp(path: Path) -> int:
+        try:
+            return int(path.name.rsplit("-", 1)[1])
+        except (IndexError, ValueError):
+            return 0
+
+    versions = sorted(out.parent.glob(f".{out.name}.v-*"), key=stamp, reverse=True)
+    keep = {current.resolve(), *(v.resolve() for v in versions[:KEEP_VERSIONS])}
+    for old in versions:
+        if old.resolve() not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_folder(out: Path) -> Iterator[Path]:
     """Yield a fresh temporary folder beside `out`; on success swap it in atomically.
 
     `out` becomes a symbolic link to a versioned sibling folder, replaced with
     os.replace, so a reader sees the old index or the new one, never a mix. If the
-    body raises (or the process dies), the previous index is left untouched.
+    body raises (or the process dies), the previous index is left untouched. The previous
+    version stays on disk beside the new one (KEEP_VERSIONS); older ones are removed.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +85,6 @@ def atomic_folder(out: Path) -> Iterator[Path]:
         _fsync_tree(tmp)
         version = out.parent / f".{out.name}.v-{stamp}"
         os.rename(tmp, version)
-        previous = out.resolve() if out.is_symlink() else None
         link = out.parent / f".{out.name}.link-{stamp}"
         os.symlink(version.name, link)
         if out.exists() and not out.is_symlink():
@@ -78,8 +99,7 @@ def atomic_folder(out: Path) -> Iterator[Path]:
             os.fsync(fd)
         finally:
             os.close(fd)
-        if previous is not None and previous != version.resolve() and previous.exists():
-            shutil.rmtree(previous, ignore_errors=True)
+        _prune(out, version)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

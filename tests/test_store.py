@@ -117,6 +117,19 @@ def test_failed_build_leaves_previous_index(corpus: Path, tmp_path: Path, monkey
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
 
 
+def test_the_previous_version_stays_and_older_ones_go(corpus: Path, tmp_path: Path):
+    out = tmp_path / "index"
+    links = []
+    for _ in range(3):
+        build(corpus, out, HashEmbedder(), progress=False)
+        links.append(os.readlink(out))
+    assert len(set(links)) == 3
+    versions = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".index.v-"))
+    # The serving version and the one before it: a reader of the previous one finds its files.
+    assert versions == sorted(links[1:])
+    assert len(load_index(tmp_path / links[1]).passages) == len(load_index(out).passages)
+
+
 KILLED_BUILD = """
 import sys, time
 sys.path.insert(0, {tests!r})
