@@ -40,14 +40,9 @@ def main(argv: list[str] | None = None) -> int:
             args.source,
             args.out,
             embedder,
-            chunk_size=args.chunk_size,
-            index_kind=args.faiss,
-            hnsw_m=settings.hnsw_m,
-            ef_search=settings.hnsw_ef_search,
+            **{**settings.build_options(), "chunk_size": args.chunk_size, "index_kind": args.faiss},
             progress=not args.quiet,
             multilingual_encoder=multilingual_encoder(settings),
-            ml_cache_dir=settings.multilingual_cache_dir,
-            max_source_bytes=settings.max_source_bytes,
         )
     except ReportQAError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -64,3 +64,14 @@ class IndexSettings(BaseSettings):
             "threads": threads,
             "onnx_cache_dir": self.onnx_cache_dir,
         }
+
+    def build_options(self) -> dict[str, Any]:
+        """build's chunking, FAISS, vector-cache and source-size arguments."""
+        return {
+            "chunk_size": self.chunk_size,
+            "index_kind": self.faiss_index,
+            "hnsw_m": self.hnsw_m,
+            "ef_search": self.hnsw_ef_search,
+            "ml_cache_dir": self.multilingual_cache_dir,
+            "max_source_bytes": self.max_source_bytes,
+        }

@@ -280,14 +280,9 @@ class Reindexer:
             staged,
             Path(settings.index_dir),
             embedder,
-            chunk_size=settings.chunk_size,
-            index_kind=settings.faiss_index,
-            hnsw_m=settings.hnsw_m,
-            ef_search=settings.hnsw_ef_search,
+            **settings.build_options(),
             progress=False,
             multilingual_encoder=ml,
-            ml_cache_dir=settings.multilingual_cache_dir,
-            max_source_bytes=settings.max_source_bytes,
         )
 
     def _catalogue_entry(self, staged: Path, name: str, upload: Upload) -> str | None:

@@ -105,14 +105,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             report_source,
             built,
             embedder,
-            chunk_size=settings.chunk_size,
-            index_kind=settings.faiss_index,
-            hnsw_m=settings.hnsw_m,
-            ef_search=settings.hnsw_ef_search,
+            **{**settings.build_options(), "ml_cache_dir": work / "ml-cache"},
             progress=False,
             multilingual_encoder=ml_encoder,
-            ml_cache_dir=work / "ml-cache",
-            max_source_bytes=settings.max_source_bytes,
         )
         results["build_s"] = round(report.total_s, 3)
         results["build_passages"] = report.passages
