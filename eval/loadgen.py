@@ -48,10 +48,15 @@ class LoadResult:
     client_cpu_s: float = 0.0
     # Which body (index into the bodies sent) each latency in latencies_ms belongs to.
     body_index: list[int] = field(default_factory=list)
+    # When each request in latencies_ms started, in seconds from the run's start.
+    started_s: list[float] = field(default_factory=list)
+    # Requests the server shed (503 with Retry-After) while the run honoured Retry-After;
+    # not errors, not in latencies_ms.
+    shed: int = 0
 
     @property
     def requests(self) -> int:
-        return len(self.latencies_ms) + self.errors
+        return len(self.latencies_ms) + self.errors + self.shed
 
     def summary(self) -> dict[str, Any]:
         """p50/p95/p99 latency (ms), successful requests per second and the error count."""
@@ -63,6 +68,8 @@ class LoadResult:
             "rps": round(len(self.latencies_ms) / self.elapsed_s, 3) if self.elapsed_s else 0.0,
             "errors": self.errors,
             "requests": self.requests,
+            "shed": self.shed,
+            "shed_share": round(self.shed / self.requests, 4) if self.requests else 0.0,
             "server_p50_ms": round(percentiles(self.server_ms)[0], 3),
             "client_cpu_s": round(self.client_cpu_s, 3),
         }
@@ -99,30 +106,41 @@ def require_loopback(base_url: str) -> None:
 class _Shared:
     """What the workers of one run share: the request counter and what they saw."""
 
-    def __init__(self, max_requests: int, deadline: float) -> None:
+    def __init__(
+        self, max_requests: int, deadline: float, start: float, stop: threading.Event | None
+    ) -> None:
         self.lock = threading.Lock()
         self.issued = 0
         self.max_requests = max_requests
         self.deadline = deadline
+        self.start = start
+        self.stop = stop
         self.latencies: list[float] = []
         self.body_index: list[int] = []
+        self.started: list[float] = []
         self.server: list[float] = []
         self.samples: list[str] = []
         self.errors = 0
+        self.shed = 0
 
     def next_index(self) -> int | None:
-        """The next request's number, or None once the cap or the deadline is reached."""
+        """The next request's number, or None once the cap, the deadline or a stop is reached."""
         with self.lock:
             if self.issued >= self.max_requests or time.perf_counter() >= self.deadline:
+                return None
+            if self.stop is not None and self.stop.is_set():
                 return None
             self.issued += 1
             return self.issued - 1
 
-    def record(self, n: int, latency_ms: float, own_ms: float | None, problem: str | None) -> None:
+    def record(
+        self, n: int, t: float, latency_ms: float, own_ms: float | None, problem: str | None
+    ) -> None:
         with self.lock:
             if problem is None:
                 self.latencies.append(latency_ms)
                 self.body_index.append(n)
+                self.started.append(t - self.start)
                 if own_ms is not None:
                     self.server.append(own_ms)
             else:
@@ -131,8 +149,21 @@ class _Shared:
                     self.samples.append(problem)
 
 
+def retry_after_s(value: str | None, cap_s: float) -> float | None:
+    """A Retry-After header's seconds, at most cap_s (None: no usable header)."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return min(float(value), cap_s)
+
+
 def _worker(
-    shared: _Shared, host: str, port: int, path: str, payloads: Sequence[bytes], timeout_s: float
+    shared: _Shared,
+    host: str,
+    port: int,
+    path: str,
+    payloads: Sequence[bytes],
+    timeout_s: float,
+    retry_cap_s: float | None,
 ) -> None:
     """Send requests over one keep-alive connection until the run is over."""
     conn = http.client.HTTPConnection(host, port, timeout=timeout_s)
@@ -145,6 +176,14 @@ def _worker(
                 conn.request("POST", path, body=payloads[n % len(payloads)], headers=HEADERS)
                 response = conn.getresponse()
                 data = response.read()
+                wait = None
+                if response.status == 503 and retry_cap_s is not None:
+                    wait = retry_after_s(response.getheader("retry-after"), retry_cap_s)
+                if wait is not None:
+                    with shared.lock:
+                        shared.shed += 1
+                    time.sleep(wait)  # a client that honours Retry-After
+                    continue
                 if response.status != 200:
                     text = data[:200].decode("utf-8", errors="replace")
                     problem = f"HTTP {response.status}: {text}"
@@ -152,7 +191,7 @@ def _worker(
             except (OSError, http.client.HTTPException) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
                 conn.close()  # the next request opens a new connection
-            shared.record(n % len(payloads), (time.perf_counter() - t) * 1000, own, problem)
+            shared.record(n % len(payloads), t, (time.perf_counter() - t) * 1000, own, problem)
     finally:
         conn.close()
 
@@ -165,6 +204,8 @@ def run_load(
     duration_s: float,
     max_requests: int = 100_000,
     timeout_s: float = 30.0,
+    retry_cap_s: float | None = None,
+    stop: threading.Event | None = None,
 ) -> LoadResult:
     """POST `bodies` (cycled) to `base_url + path` from `concurrency` workers.
 
@@ -176,6 +217,9 @@ def run_load(
         duration_s: no request starts after this many seconds.
         max_requests: no more than this many requests in all.
         timeout_s: a request that takes longer counts as an error.
+        retry_cap_s: honour 503 + Retry-After (wait that long, at most this) and count the
+            request as shed, not as an error; None: a 503 is an error.
+        stop: set to end the run before its deadline.
 
     Returns:
         LoadResult; a request is an error unless it answers 200.
@@ -190,10 +234,12 @@ def run_load(
     payloads = [json.dumps(b, ensure_ascii=False).encode() for b in bodies]
     cpu = time.process_time()
     start = time.perf_counter()
-    shared = _Shared(max_requests, start + duration_s)
+    shared = _Shared(max_requests, start + duration_s, start, stop)
     workers = [
         threading.Thread(
-            target=_worker, args=(shared, host, port, path, payloads, timeout_s), daemon=True
+            target=_worker,
+            args=(shared, host, port, path, payloads, timeout_s, retry_cap_s),
+            daemon=True,
         )
         for _ in range(concurrency)
     ]
@@ -201,7 +247,7 @@ def run_load(
         w.start()
     for w in workers:
         # Bounded: a request cannot outlive its timeout, and none starts after the deadline.
-        w.join(timeout=duration_s + timeout_s + 5)
+        w.join(timeout=duration_s + timeout_s + (retry_cap_s or 0.0) + 5)
     elapsed = time.perf_counter() - start
     return LoadResult(
         concurrency,
@@ -212,4 +258,6 @@ def run_load(
         list(shared.server),
         time.process_time() - cpu,
         list(shared.body_index),
+        list(shared.started),
+        shared.shed,
     )

@@ -23,7 +23,7 @@ def _fsync_tree(folder: Path) -> None:
             os.close(fd)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -40,7 +40,7 @@ def _clean_stale(out: Path) -> None:
             pid = int(tmp.name.rsplit("-", 2)[1])
         except (IndexError, ValueError):
             continue
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -63,6 +63,23 @@ def _prune(out: Path, current: Path) -> None:
     for old in versions:
         if old.resolve() not in keep:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def relink(out: Path, version: Path) -> None:
+    """Point the link `out` at an existing version folder beside it, atomically (a rollback:
+    a version that was built but could not be served gives way to the one before it)."""
+    out = Path(out)
+    version = Path(version)
+    if version.parent.resolve() != out.parent.resolve() or not version.is_dir():
+        raise ValueError(f"{version} is not a version folder beside {out}")
+    link = out.parent / f".{out.name}.link-{os.getpid()}-{time.time_ns()}"
+    os.symlink(version.name, link)
+    os.replace(link, out)
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

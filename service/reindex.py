@@ -24,10 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.atomic import pid_alive, relink
 from indexer.build import BuildReport, build
 from indexer.encoders.base import Embedder
 from indexer.errors import ReportQAError, SourceError
 from indexer.metadata import read_catalogue
+from indexer.parse import parse
 from indexer.sources import CATALOGUE, SUFFIXES, read_sources
 from indexer.store import read_manifest
 
@@ -45,6 +47,8 @@ from .settings import Settings
 
 # A file name as a report's doc_id: letters (any script), digits, - _ . ; no path, no dotfile.
 _NAME = re.compile(r"[^\W_][\w.-]*", re.UNICODE)
+STAGING = ".reindex-"  # staging folders beside the index: .reindex-<pid>-<random>
+_TABLE = re.compile(r"^\s*\[([^\[\]]+)\]\s*(?:#.*)?$")
 _DOING = {"added": "adding", "replaced": "replacing", "removed": "removing"}
 
 
@@ -57,6 +61,8 @@ class Upload:
     region: str | None = None
     year: int | None = None
     title: str | None = None
+    # Index a text without 一、/（一） headings as flat paragraphs (refused unless asked).
+    flat: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,17 +119,64 @@ class Reindexer:
         self._lock = threading.Lock()
         self.building: str | None = None
         self.last_error: str | None = None
+        self._failed: str | None = None  # a version on disk that failed to load
 
-    def status(self) -> Status:
-        index_dir = Path(self.settings.index_dir)
-        built_at: str | None = None
-        version: str | None = None
+    def status(self, serving: Runtime | None = None) -> Status:
+        """The version `serving` serves (else the one on disk), and the builder's state."""
+        if serving is not None:
+            built_at = serving.index.manifest.get("created_at")
+            return Status(
+                serving.version,
+                None if built_at is None else str(built_at),
+                self.building,
+                self.last_error,
+            )
+        folder = runtime.version_folder(self.settings.index_dir)
         try:
-            built_at = str(read_manifest(index_dir).get("created_at"))
-            version = index_dir.resolve().name
-        except ReportQAError:
-            pass  # no index yet: GET /index answers 503 before it asks
-        return Status(version, built_at, self.building, self.last_error)
+            return Status(
+                folder.name,
+                str(read_manifest(folder).get("created_at")),
+                self.building,
+                self.last_error,
+            )
+        except ReportQAError:  # no index yet: GET /index answers 503 before it asks
+            return Status(None, None, self.building, self.last_error)
+
+    def follow(self, current: Runtime, serve: Callable[[Runtime], None]) -> str | None:
+        """Serve the version INDEX_DIR links to if it is not `current`'s (an index built
+        beside the service: `make index`). Returns the version now served, or None when
+        nothing changed, a write is being built (it swaps itself), or the version on disk
+        failed to load before (kept in last_error; tried again once the link moves).
+
+        Raises:
+            ReportQAError: the new version cannot be loaded; `current` keeps serving.
+        """
+        on_disk = runtime.version_folder(self.settings.index_dir)
+        serving = current.index.folder
+        if serving.is_symlink() or not on_disk.is_dir():
+            return None  # a runtime loaded through the link itself (attached): not followed
+        if on_disk.name in (serving.name, self._failed):
+            return None
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            retriever = current.retriever
+            ml = retriever.ml_encoder if self.settings.multilingual else None
+            try:
+                loaded = runtime.load(self.settings, embedder=retriever.embedder, multilingual=ml)
+            except Exception as exc:
+                self._failed = on_disk.name
+                self.last_error = (
+                    f"index version {on_disk.name} cannot be served "
+                    f"({type(exc).__name__}: {exc}); still serving {current.version}"
+                )
+                raise
+            serve(loaded)
+            self._failed = None
+            self.last_error = None
+            return loaded.version
+        finally:
+            self._lock.release()
 
     def add(self, current: Runtime, upload: Upload, serve: Callable[[Runtime], None]) -> Change:
         """Add a report that is not in the corpus yet (DocumentExistsError if it is)."""
@@ -179,9 +232,15 @@ class Reindexer:
         alone.mkdir()
         (alone / name).write_bytes(upload.data)
         try:
-            read_sources(alone, limit)
+            (doc,) = read_sources(alone, limit)
         except SourceError as exc:
             raise UploadError(str(exc).replace(str(alone) + os.sep, "")) from exc
+        if not upload.flat and not parse(doc.text, name).headings:
+            raise UploadError(
+                f"{name} has no recognisable report structure: no line opens a part (一、) or "
+                "a section (（一）). Fix its headings, or send it again with flat=true to index "
+                "it as flat paragraphs (searchable, but no section numbers to cite)"
+            )
 
     def _apply(
         self,
@@ -232,7 +291,10 @@ class Reindexer:
         source = Path(settings.source_dir)
         index_dir = Path(settings.index_dir)
         index_dir.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".reindex-", dir=index_dir.parent) as tmp:
+        _clean_stale(index_dir.parent)
+        with tempfile.TemporaryDirectory(
+            prefix=f"{STAGING}{os.getpid()}-", dir=index_dir.parent
+        ) as tmp:
             staging = Path(tmp)
             if upload is not None and name is not None:
                 self._check_upload(upload, name, staging)
@@ -243,22 +305,34 @@ class Reindexer:
                 (staged / old).unlink()
             retriever = current.retriever
             ml = retriever.ml_encoder if settings.multilingual else None
+            previous = runtime.version_folder(index_dir) if index_dir.is_symlink() else None
             try:
                 catalogue = None
                 if upload is not None and name is not None:
                     (staged / name).write_bytes(upload.data)
                     catalogue = self._catalogue_entry(staged, name, upload)
+                elif replaced:
+                    catalogue = _without_entries(staged, replaced)
                 report = self._index(staged, retriever.embedder, ml)
             except SourceError as exc:  # name the source folder, not the staged copy
                 raise SourceError(str(exc).replace(str(staged), str(source))) from exc
-            # The index now holds the change: make the source folder say the same.
+            try:
+                loaded = runtime.load(
+                    settings, embedder=retriever.embedder, multilingual=ml, source_dir=staged
+                )
+            except Exception:
+                # Built but not servable: the link goes back to the serving version, so the
+                # disk, the source folder and what is served still agree.
+                if previous is not None and previous.is_dir():
+                    relink(index_dir, previous)
+                raise
+            # The new version loads: make the source folder say what it holds.
             for old in replaced:
                 (source / old).unlink()
             if upload is not None and name is not None:
                 _write_atomic(source / name, upload.data)
             if catalogue is not None:
                 _write_atomic(source / CATALOGUE, catalogue.encode("utf-8"))
-        loaded = runtime.load(settings, embedder=retriever.embedder, multilingual=ml)
         serve(loaded)
         before = {(p.id, p.text) for p in current.index.passages}
         after = {(p.id, p.text) for p in loaded.index.passages}
@@ -304,6 +378,47 @@ class Reindexer:
         path.write_text(text, encoding="utf-8")
         read_catalogue(staged)  # a bad value (an unknown region) fails here, as SourceError
         return text
+
+
+def _clean_stale(folder: Path) -> None:
+    """Remove the staging folders of writes whose process died (killed mid-build)."""
+    for tmp in folder.glob(f"{STAGING}*"):
+        pid = tmp.name.removeprefix(STAGING).split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _without_entries(staged: Path, names: list[str]) -> str | None:
+    """The staged catalogue without the tables of these source files (a removed report's
+    metadata must not wait for a later file of the same name); None: nothing to remove."""
+    path = staged / CATALOGUE
+    if not path.is_file():
+        return None
+    entries = read_catalogue(staged).entries
+    gone = {n for n in names if n in entries}
+    if not gone:
+        return None
+    kept: list[str] = []
+    skipping = False
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        header = _TABLE.match(line)
+        if header is not None:
+            skipping = _table_name(header.group(1)) in gone
+        if not skipping:
+            kept.append(line)
+    text = "".join(kept)
+    path.write_text(text, encoding="utf-8")
+    left = read_catalogue(staged).entries  # still valid TOML, and the table is gone
+    if gone & set(left):
+        raise SourceError(f"{CATALOGUE}: could not remove the entries of {sorted(gone)}")
+    return text
+
+
+def _table_name(raw: str) -> str:
+    raw = raw.strip()
+    if raw[:1] in "\"'" and raw[-1:] == raw[:1]:
+        return str(json.loads(raw)) if raw[0] == '"' else raw[1:-1]
+    return raw
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from indexer.encoders import Embedder, load_embedder, load_multilingual
 from indexer.errors import ModelError
@@ -35,6 +36,12 @@ class Runtime:
     @property
     def index(self) -> LoadedIndex:
         return self.retriever.index
+
+    @property
+    def version(self) -> str:
+        """The index version this runtime serves: the versioned folder INDEX_DIR linked to
+        when it was loaded (the folder's own name for an index that is no link)."""
+        return self.index.folder.resolve().name
 
     @property
     def limits(self) -> Limits:
@@ -80,6 +87,7 @@ def load(
     embedder: Embedder | None = None,
     threads: int | None = None,
     multilingual: Embedder | None = None,
+    source_dir: Path | None = None,
 ) -> Runtime:
     """Load the index at settings.index_dir and the models it needs (slow: seconds).
 
@@ -90,16 +98,21 @@ def load(
         threads: threads per encode call; settings.threads (per search) when None.
         multilingual: the multilingual encoder already loaded (a rebuild keeps the running
             one), used when its name is the index's; loaded when None.
+        source_dir: check the index against this copy of the sources instead of
+            SOURCE_DIR (a live rebuild loads its version before changing SOURCE_DIR).
 
     Raises:
         IndexLoadError, ModelError: the index or a model cannot be loaded; the message says
             how to fix it. GenerationError: the answer backend is misconfigured.
     """
     options = settings.encoder_options(settings.threads if threads is None else threads)
+    # The version the link points at now, read from there: a later swap of the link does not
+    # change what this runtime reads (its texts are read lazily) nor which version it is.
+    folder = version_folder(settings.index_dir)
     index = load_index(
-        settings.index_dir,
+        folder,
         expected_model=settings.embedding_model if embedder is None else embedder.name,
-        source_dir=settings.source_dir,
+        source_dir=settings.source_dir if source_dir is None else source_dir,
         ef_search=settings.hnsw_ef_search,
     )
     if embedder is None:
@@ -123,6 +136,12 @@ def load(
         retriever.translator()
         retriever.ml_encoder.encode_query("warm up")
     return Runtime(settings, retriever, make_asker(retriever, settings))
+
+
+def version_folder(index_dir: Path | str) -> Path:
+    """The folder an index path stands for now: the version a link points at, or itself."""
+    path = Path(index_dir)
+    return path.resolve() if path.is_symlink() else path
 
 
 def attach(settings: Settings, retriever: Retriever, asker: Asker | None = None) -> Runtime:

@@ -49,6 +49,30 @@ class Settings(IndexSettings):
         description="Let POST/PUT/DELETE /documents run without API_KEYS (otherwise they are "
         "disabled until keys are set).",
     )
+    index_watch_s: float = Field(
+        2.0,
+        ge=0,
+        description="How often (seconds) the service checks whether INDEX_DIR links to a new "
+        "version (an index built beside it) and serves it; SIGHUP checks at once; 0: only on "
+        "SIGHUP.",
+    )
+    max_in_flight: int = Field(
+        0,
+        ge=0,
+        description="Requests a search route (/search, /ask, /v1/chat/completions) serves at "
+        "once; 0: the searches the cores run at once (cores / TORCH_THREADS + 1).",
+    )
+    max_queued: int = Field(
+        -1,
+        ge=-1,
+        description="Requests a search route holds waiting beyond MAX_IN_FLIGHT; more are "
+        "answered 503 at once; -1: 8 x MAX_IN_FLIGHT.",
+    )
+    queue_timeout_s: float = Field(
+        1.0,
+        gt=0,
+        description="The most a request waits for its turn before 503 with Retry-After.",
+    )
     widget_frame_ancestors: str = Field(
         "*",
         pattern=r"^[^;,\r\n]+$",

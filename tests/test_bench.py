@@ -191,6 +191,18 @@ CONTRACT: dict[str, Any] = {
     },
     "search": {"c1": LATENCY, "c8": LATENCY},
     "ask": {"c1": LATENCY, "c8": LATENCY},
+    "burst": {**LATENCY, "shed": int, "shed_share": float},
+    "reindex": {
+        "concurrency": int,
+        "added": str,
+        "add": {"status": int, "response_s": float, "upload_to_searchable_s": float},
+        "replace": {"status": int, "response_s": float},
+        "requests": int,
+        "failed": int,
+        "p99_before_ms": float,
+        "p99_during_ms": float,
+        "rss_peak_during_mb": float,
+    },
     "ratio_search_c1_p50_to_floor": float,
     "cold_start_s": float,
     "server_peak_rss_mb": float,
@@ -264,6 +276,13 @@ def test_bench_end_to_end_writes_every_field(tmp_path: Path) -> None:
         for c in ("c1", "c8"):
             assert results[route][c]["errors"] == 0, results[route][c]
             assert results[route][c]["requests"] >= 1
+    assert results["burst"]["errors"] == 0 and results["burst"]["requests"] >= 1
+    live = results["reindex"]
+    assert live["add"]["status"] == 201 and live["replace"]["status"] == 200, live
+    assert live["failed"] == 0 and live["requests"] >= 1, live
+    assert live["add"]["embedded"] == live["add"]["passages_added"] > 0
+    assert live["replace"]["embedded"] == live["replace"]["passages_added"] >= 1
+    assert "reindex while serving" in proc.stdout
     assert results["scale"]["flat"]["search_errors"] == 0
     assert results["scale"]["hnsw"]["search_errors"] == 0
     assert 0.0 <= results["scale"]["hnsw"]["recall@10_vs_flat"] <= 1.0

@@ -32,8 +32,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        status = 200 if b'"ok"' in body else 500
+        status = 200 if b'"ok"' in body else 503 if b'"busy"' in body else 500
         self.send_response(status)
+        if status == 503:
+            self.send_header("Retry-After", "1")
         self.send_header("Server-Timing", "app;dur=1.5, total;dur=2.5")
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -95,3 +97,18 @@ def test_load_goes_to_loopback_only(url: str) -> None:
 
 
 # ---- one tiny run of the whole benchmark --------------------------------------------------
+
+
+def test_a_shed_request_is_counted_apart_and_its_retry_after_honoured(local_server: str) -> None:
+    bodies = [{"q": "ok"}, {"q": "busy"}]
+    run = run_load(local_server, "/x", bodies, 1, duration_s=30, max_requests=4, retry_cap_s=0.05)
+    assert (len(run.latencies_ms), run.shed, run.errors) == (2, 2, 0)
+    assert run.summary()["shed_share"] == 0.5
+    assert len(run.started_s) == 2 and run.started_s == sorted(run.started_s)
+    assert run.elapsed_s >= 0.1  # two waits of the capped Retry-After
+    # Without retry_cap_s a 503 is an error like any other.
+    plain = run_load(local_server, "/x", bodies, 1, duration_s=30, max_requests=4)
+    assert (plain.shed, plain.errors) == (0, 2)
+    stop = threading.Event()
+    stop.set()
+    assert run_load(local_server, "/x", bodies, 1, duration_s=30, stop=stop).requests == 0

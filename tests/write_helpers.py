@@ -16,6 +16,7 @@ from indexer.build import build
 from indexer.store import load_index
 from service.api import create_app
 from service.retrieval import Retriever
+from service.runtime import version_folder
 from service.settings import Settings
 
 KEY = "test-write-key"
@@ -40,7 +41,8 @@ def corpus(tmp_path: Path, **overrides: Any) -> Settings:
 
 def app_client(s: Settings) -> TestClient:
     """A client of a new app over the folders of `s` (use it in a `with`)."""
-    index = load_index(s.index_dir, source_dir=s.source_dir)
+    # Loaded from the version the link points at, as the service loads it (runtime.load).
+    index = load_index(version_folder(s.index_dir), source_dir=s.source_dir)
     return TestClient(create_app(s, Retriever(index, HashEmbedder())))
 
 

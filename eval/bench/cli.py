@@ -30,6 +30,7 @@ from service.settings import get_settings
 from .context import Context
 from .corpus import corpus_documents, measure_corpus
 from .floor import load_floor, measure_floor
+from .live import measure_reindex
 from .machine import machine_info
 from .queries import QUESTIONS, load_questions, other_questions, query_pool
 from .report import render
@@ -167,6 +168,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             3,
         )
         results["scale"] = measure_scale(ctx, args.scale, query_vecs, slices)
+        other = next(src for src in sources if src.doc_id != one.doc_id)
+        log(f"reindex while serving: adding {other.source}, replacing {one.source}")
+        results["reindex"] = measure_reindex(
+            ctx, built, report_source, source / other.source, floor_queries
+        )
+        log(f"reindex: {results['reindex']}")
     results["targets"] = targets(results)
     results["bench_s"] = round(time.perf_counter() - started, 1)
     results["machine"]["load_average_end"] = list(os.getloadavg())

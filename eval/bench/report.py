@@ -67,8 +67,26 @@ def render(r: dict[str, Any]) -> str:
     for lang, y in co["search"]["c1"].get("by_lang", {}).items():
         label = f"  {lang} ({y['share']:.0%})"
         lines.append(f"{label:24}{y['p50_ms']:>10.2f}{y['p95_ms']:>10.2f}{y['p99_ms']:>10.2f}")
+    b, live = r["burst"], r["reindex"]
+    lines.append(
+        f"{'/search c64 admitted':24}{b['p50_ms']:>10.2f}{b['p95_ms']:>10.2f}"
+        f"{b['p99_ms']:>10.2f}{b['rps']:>10.1f}{b['errors']:>8d}{b['server_p50_ms']:>12.2f}"
+    )
     sc = r["scale"]
     lines += [
+        f"burst: {b['shed']} of {b['requests']} requests shed ({b['shed_share']:.1%}, 503 + "
+        f"Retry-After, honoured by the clients); admitted p99 {b['p99_ms']:.0f} ms against "
+        f"{r['search']['c1']['p99_ms']:.0f} ms at concurrency 1",
+        f"reindex while serving (/search c{live['concurrency']} throughout): added "
+        f"{live['added']} ({live['add'].get('passages_added', '?')} passages) in "
+        f"{live['add']['response_s']:.1f} s, searchable "
+        f"{live['add']['upload_to_searchable_s']:.1f} s after the upload began; replaced the "
+        f"report ({live['replace'].get('embedded', '?')} passages embedded) in "
+        f"{live['replace']['response_s']:.1f} s; {live['failed']} of {live['requests']} "
+        f"searches failed; p99 {live['p99_before_ms']:.0f} ms before, "
+        f"{live['p99_during_ms']:.0f} ms during the swaps; server RSS "
+        f"{live['rss_before_mb']:.0f} MB before, {live['rss_peak_during_mb']:.0f} MB at most "
+        "during",
         "(server p50: the server's own time, from Server-Timing; the rest is HTTP and the client;"
         " zh/en: the run's Chinese and English questions; all rows but corpus: the one report"
         f" {r['build_source']} alone; corpus: every report of {co['source']}, half the"

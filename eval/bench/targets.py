@@ -41,6 +41,8 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         ("/search c8 rps / c1 rps", s8["rps"] / max(s1["rps"], 1e-9), ">=", MIN_C8_TO_C1_RPS),
         ("/ask c8 rps / c1 rps", a8["rps"] / max(a1["rps"], 1e-9), ">=", MIN_C8_TO_C1_RPS),
+        ("/search c64 errors other than 503 shed", r["burst"]["errors"], "<=", 0),
+        ("reindex: failed /search requests during the swaps", r["reindex"]["failed"], "<=", 0),
         ("server peak RSS MB", r["server_peak_rss_mb"], "<=", MAX_RSS_MB),
         ("cold start s", r["cold_start_s"], "<=", MAX_COLD_START_S),
         (

@@ -18,11 +18,13 @@ from service.retrieval import Retriever
 from service.settings import Settings, get_settings
 
 from . import auth, errors, widget
+from .admission import Admission
 from .limits import BodyLimit
 from .observability import Observability
 from .requests import request_models
 from .routes import browse, chat, documents_write, health, search
 from .state import AppState
+from .watch import watch_index
 
 log = logging.getLogger("service.api")
 
@@ -71,7 +73,10 @@ def create_app(
         # of the collector's generations, a full collection no longer walks it mid-request.
         gc.collect()
         gc.freeze()
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(watch_index, state)
+            yield
+            tasks.cancel_scope.cancel()
 
     app = _fastapi(
         title="Report QA",
@@ -103,6 +108,7 @@ def create_app(
         upload_max_bytes=settings.max_source_bytes + MAX_BODY_BYTES,
         upload_prefix="/documents",
     )
+    app.add_middleware(Admission, bounds=state.bounds(), metrics=state.metrics)
     # Added last, so outermost: every request is counted and logged, preflights included.
     app.add_middleware(Observability, metrics=state.metrics)
 

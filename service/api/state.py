@@ -24,6 +24,7 @@ from service.retrieval import Retriever
 from service.runtime import Runtime
 from service.settings import Settings
 
+from .admission import Bounds
 from .observability import Metrics
 
 log = logging.getLogger("service.api")
@@ -56,6 +57,29 @@ class AppState:
         # One more than the cores hold: a search is ready to run the moment one finishes,
         # instead of waiting for the event loop to hand it over (c8: ~100 vs ~90 rps).
         self.slots = max(1, (os.cpu_count() or 1) // self.threads) + 1
+
+    def bounds(self) -> Bounds:
+        """What each search route may hold (Settings.max_in_flight, max_queued, queue_timeout_s;
+        by default sized from the searches the cores run at once)."""
+        s = self.settings
+        in_flight = s.max_in_flight or self.slots
+        queued = 8 * in_flight if s.max_queued < 0 else s.max_queued
+        return Bounds(in_flight, queued, s.queue_timeout_s)
+
+    def follow(self) -> str | None:
+        """Serve the version INDEX_DIR links to now, if it is a new one (service.reindex);
+        a version that fails to load is logged and kept in GET /index's last_error."""
+        current = self.runtime
+        if current is None:
+            return None
+        try:
+            version = self.reindexer.follow(current, self.serve)
+        except Exception:
+            log.exception("the new index version cannot be served; still on %s", current.version)
+            return None
+        if version is not None:
+            log.info("serving index version %s (was %s)", version, current.version)
+        return version
 
     def attach(self, retriever: Retriever, asker: Asker | None = None) -> None:
         """Serve this retriever (and asker)."""

@@ -31,6 +31,13 @@ YearField = Annotated[
     int | None, Form(ge=1949, le=2100, description="The year it was delivered, if not in it.")
 ]
 TitleField = Annotated[str | None, Form(description="Its title, if the text lacks it.")]
+FlatField = Annotated[
+    bool,
+    Form(
+        description="Index a text without 一、/（一） headings as flat paragraphs (without "
+        "it such a text is refused with 422)."
+    ),
+]
 WRITE_ERRORS = errors(401, 403, 404, 409, 413, 422, 500, 503)
 
 
@@ -72,15 +79,15 @@ class IndexStatus(BaseModel):
 
 
 async def _upload(
-    file: UploadFile, region: str | None, year: int | None, title: str | None
+    file: UploadFile, region: str | None, year: int | None, title: str | None, flat: bool
 ) -> Upload:
-    return Upload(file.filename or "", await file.read(), region, year, title)
+    return Upload(file.filename or "", await file.read(), region, year, title, flat)
 
 
 @router.get("/index", response_model=IndexStatus, responses=errors(503))
 async def index_status(api: LoadedDep) -> IndexStatus:
     """The index version that serves, when it was built, a build in progress, the last error."""
-    s = api.state.reindexer.status()
+    s = api.state.reindexer.status(api.runtime)
     index = api.runtime.index
     return IndexStatus(
         version=s.version,
@@ -106,9 +113,10 @@ async def add_document(
     region: RegionField = None,
     year: YearField = None,
     title: TitleField = None,
+    flat: FlatField = False,
 ) -> ChangeResponse:
     """Add a report (its doc_id is the file name without the extension), rebuild, serve it."""
-    upload = await _upload(file, region, year, title)
+    upload = await _upload(file, region, year, title, flat)
     change = await anyio.to_thread.run_sync(state.reindexer.add, api.runtime, upload, state.serve)
     return ChangeResponse.of(change)
 
@@ -127,9 +135,10 @@ async def replace_document(
     region: RegionField = None,
     year: YearField = None,
     title: TitleField = None,
+    flat: FlatField = False,
 ) -> ChangeResponse:
     """Replace a report's source with the uploaded file, rebuild, serve the new version."""
-    upload = await _upload(file, region, year, title)
+    upload = await _upload(file, region, year, title, flat)
     change = await anyio.to_thread.run_sync(
         state.reindexer.replace, api.runtime, doc_id, upload, state.serve
     )
