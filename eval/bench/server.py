@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -71,9 +70,9 @@ class Server:
         cmd += ["--host", HOST, "--port", str(self.port)]
         log = self.log_path.open("wb")
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
-        )
+        if self.env:  # set beside the inherited environment, by env(1)
+            cmd = ["env", *(f"{k}={v}" for k, v in self.env.items()), *cmd]
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = t0 + READY_TIMEOUT_S
         with httpx.Client(base_url=self.url, timeout=2.0) as client:
