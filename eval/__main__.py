@@ -3,6 +3,7 @@
 python -m eval run [--questions eval/questions.jsonl] [--index var/index]
                    [--retrievers bm25,dense,hybrid,naive-dense-500,naive-bm25-500]
                    [--answers] [--url http://127.0.0.1:8000] [--out eval/results]
+python -m eval run --answers --backend openai [--questions eval/llm_subset.jsonl] [--limit n]
 python -m eval tune chunks|fusion|threshold|all [--sizes 120,160,200,300,500]
                    [--alphas 0.3,0.4,0.5,0.6,0.7] [--ml-weights 0,0.25,0.5,0.75,1]
                    [--folds 5] [--seed 0] [--max-refused 0,0.05,0.1]
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from .gold import Question
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
+# Where `--backend openai` finds a model when OPENAI_BASE_URL is unset: `make llm-serve`.
+LOCAL_LLM = "http://127.0.0.1:8765/v1"
 T = TypeVar("T")
 
 
@@ -56,7 +59,12 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m eval", description=__doc__.split("\n")[0])
     sub = top.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
+    common.add_argument(
+        "--questions",
+        type=Path,
+        default=None,
+        help="gold set (default: eval/questions.jsonl; with --backend: eval/llm_subset.jsonl)",
+    )
     common.add_argument("--index", type=Path, default=settings.index_dir)
     common.add_argument(
         "--source",
@@ -75,6 +83,22 @@ def parser() -> argparse.ArgumentParser:
         "--url",
         default=None,
         help="score a running service (POST /search and /ask) instead of the index in-process",
+    )
+    run.add_argument(
+        "--backend",
+        choices=["openai"],
+        default=None,
+        help="with --answers: generated answers from an OpenAI-compatible server "
+        f"(OPENAI_BASE_URL, default {LOCAL_LLM}; ANSWER_JUDGE) beside the composed ones, "
+        "on the fixed subset eval/llm_subset.jsonl; writes generated.json and generated.md",
+    )
+    run.add_argument("--limit", type=int, default=None, help="score the first n questions only")
+    run.add_argument(
+        "--budget-minutes",
+        type=float,
+        default=None,
+        help="with --backend: ask no further question after this long (the subset's order is "
+        "a seeded shuffle, so the questions answered are a random sample)",
     )
     tune = sub.add_parser(
         "tune", parents=[common], help="window size, fusion, answer threshold, verifier"
@@ -133,19 +157,66 @@ def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
     from .retrievers import parse_names
     from .runner import RunConfig, run
 
+    if args.backend is not None:
+        return _run_backend(args, embedder)
     cfg = RunConfig(
-        questions=args.questions,
+        questions=args.questions or DEFAULT_QUESTIONS,
         index=args.index,
         retrievers=tuple(parse_names(args.retrievers)),
         answers=args.answers,
         url=args.url,
         out=args.out,
         source=args.source,
+        limit=args.limit,
     )
     summary = run(cfg, embedder, settings=get_settings())
     print(render_text(summary))
     for path in write_outputs(summary, cfg.out):
         print(f"wrote {path}")
+    return 0
+
+
+def _run_backend(args: argparse.Namespace, embedder: Embedder | None) -> int:
+    """`run --answers --backend openai`: generated answers beside the composed ones."""
+    from service.settings import get_settings
+
+    from .generated import render
+    from .llm_subset import SUBSET
+    from .runner import RunConfig, run_generated
+
+    if not args.answers:
+        raise EvalError("--backend scores answers: add --answers")
+    if args.url:
+        raise EvalError("--backend runs the answers in-process: drop --url")
+    base = get_settings()
+    settings = base.model_copy(
+        update={
+            "answer_backend": args.backend,
+            "openai_base_url": base.openai_base_url or LOCAL_LLM,
+            "openai_model": base.openai_model or "local",
+        }
+    )
+    cfg = RunConfig(
+        questions=args.questions or SUBSET,
+        index=args.index,
+        retrievers=(),
+        answers=True,
+        out=args.out,
+        source=args.source,
+        backend=args.backend,
+        limit=args.limit,
+        budget_s=None if args.budget_minutes is None else args.budget_minutes * 60,
+    )
+    result = run_generated(cfg, embedder, settings=settings)
+    table = render(result)
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"generated-{settings.answer_judge}"
+    (args.out / f"{stem}.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    (args.out / f"{stem}.md").write_text(table + "\n", encoding="utf-8")
+    print(f"wrote {args.out / stem}.json and .md")
     return 0
 
 
@@ -157,7 +228,7 @@ def _tune(args: argparse.Namespace, embedder: Embedder | None) -> int:
     from .runner import index_embedder, load_sources
 
     settings = get_settings()
-    questions = load_questions(args.questions)
+    questions = load_questions(args.questions or DEFAULT_QUESTIONS)
     sources = load_sources(args.index, args.source, settings)
     spans = locate_evidence(questions, sources)
     embedder = embedder or index_embedder(args.index, settings)
@@ -233,7 +304,7 @@ def _verifier(
     study, table, stored = tune.verifier(
         data, args.folds, args.seed, args.target_recall, args.max_false_refusal, args.ablate
     )
-    stored["fitted"].update(gold=args.questions.name, index=str(args.index))
+    stored["fitted"].update(gold=(args.questions or DEFAULT_QUESTIONS).name, index=str(args.index))
     out = args.verifier_out or PACKAGED
     out.write_text(json.dumps(stored, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return study, table + f"\n\nwrote {out}"

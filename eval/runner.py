@@ -55,6 +55,9 @@ class RunConfig:
     url: str | None = None
     out: Path = Path("eval/results")
     source: Path | None = None
+    backend: str | None = None  # "openai": generated answers beside composed (eval.generated)
+    limit: int | None = None  # the first n questions only
+    budget_s: float | None = None  # --backend: start no question after this many seconds
 
 
 def log(message: str) -> None:
@@ -198,7 +201,7 @@ def run(
         ReportQAError: bad questions, sources, index, model or service.
     """
     settings = settings or get_settings()
-    questions = load_questions(cfg.questions)
+    questions = load_questions(cfg.questions)[: cfg.limit]
     sources = load_sources(cfg.index, cfg.source, settings)
     spans: dict[str, list[Span]] = locate_evidence(questions, sources)
     session = Session(cfg, settings, embedder, retriever, client)
@@ -221,3 +224,84 @@ def run(
     finally:
         session.close()
     return summary
+
+
+def run_generated(
+    cfg: RunConfig,
+    embedder: Embedder | None = None,
+    retriever: Retriever | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Generated answers (settings' openai backend, judge as ANSWER_JUDGE says) beside the
+    composed ones on cfg's questions; the generated.json object (eval.generated)."""
+    from service.answers.generators import JudgedGenerator, OpenAIGenerator
+
+    from . import generated as gen
+
+    settings = settings or get_settings()
+    questions = load_questions(cfg.questions)[: cfg.limit]
+    sources = load_sources(cfg.index, cfg.source, settings)
+    spans = locate_evidence(questions, sources)
+    session = Session(cfg, settings, embedder, retriever)
+    asker = session.runtime.asker
+    if asker.generator is None:
+        raise EvalError("--backend openai: the runtime has no generator (ANSWER_BACKEND)")
+    verdicts: dict[str, tuple[int, ...] | None] = {}
+    current = [""]
+    generator = asker.generator
+    if isinstance(generator, JudgedGenerator):
+        generator.on_verdict = lambda _q, ns: verdicts.__setitem__(current[0], ns)
+        judge = None
+    else:  # judged after the answer, not used by it: the verifier's rival, measured
+        judge = JudgedGenerator(generator) if isinstance(generator, OpenAIGenerator) else None
+    k = settings.default_k
+    composed: dict[str, gen.Timed] = {}
+    generated: dict[str, gen.Timed] = {}
+    t0 = time.perf_counter()
+    done: list[Question] = []
+    try:
+        for i, q in enumerate(questions, start=1):
+            if cfg.budget_s is not None and time.perf_counter() - t0 > cfg.budget_s:
+                log(f"time budget of {cfg.budget_s:g}s spent after {len(done)} questions")
+                break
+            current[0] = q.id
+            composed[q.id] = gen.composed(asker, q, k)
+            generated[q.id] = gen.generated(asker, q, k)
+            g = generated[q.id]
+            if judge is not None and composed[q.id].citations:
+                try:
+                    verdicts[q.id] = judge.relevant(q.question, composed[q.id].citations)
+                except Exception as exc:  # a failed judgement is no verdict
+                    log(f"{q.id}: judge failed: {exc}")
+            done.append(q)
+            log(
+                f"[{i}/{len(questions)}] {q.id} {g.record.backend} "
+                f"answerable={g.record.answerable} judged={verdicts.get(q.id)} "
+                f"first {g.first_s:.1f}s total {g.total_s:.1f}s {g.warning or ''}"
+            )
+    except KeyboardInterrupt:  # Ctrl-C: score the questions answered so far
+        log(f"stopped after {len(done)} questions")
+    questions = done
+    log(f"generated answers: {time.perf_counter() - t0:.0f}s")
+    result: dict[str, Any] = {
+        "questions": len(questions),
+        "unanswerable": sum(not q.answerable for q in questions),
+        "model": settings.openai_model,
+        "judge": settings.answer_judge,
+        "judge_questions": len(verdicts),
+        "generated": gen.table(questions, generated, spans),
+        "composed": gen.table(questions, composed, spans),
+        "answers": {
+            q.id: {
+                "generated": generated[q.id].record.text,
+                "generated_answerable": generated[q.id].record.answerable,
+                "warning": generated[q.id].warning,
+                "composed_answerable": composed[q.id].record.answerable,
+                "judged": verdicts.get(q.id),
+            }
+            for q in questions
+        },
+    }
+    if verdicts:
+        result["judge_vs_verifier"] = gen.judge_vs_verifier(questions, composed, verdicts)
+    return result

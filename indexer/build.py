@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from . import dense, metadata, store, vectors
+from . import dense, metadata, sentences, store, vectors
 from .chunk import chunk_document, embedding_text
 from .encoders.base import Embedder
 from .errors import IndexLoadError, ModelError, SourceError
 from .lexical import LexicalIndex
+from .milvus_store import MilvusTarget
 from .parse import ParsedDocument, parse, ref_within
 from .sources import MAX_SOURCE_BYTES, read_sources
 from .types import DocumentMeta, Passage, Section
@@ -43,6 +44,9 @@ class BuildReport:
     ml_embedded: int = 0
     ml_reused: int = 0
     ml_embed_s: float = 0.0
+    sentences: int = 0
+    sentences_embedded: int = 0  # by either encoder
+    sentences_embed_s: float = 0.0
 
     def summary(self) -> str:
         ml = (
@@ -58,6 +62,8 @@ class BuildReport:
             f"  sections   {self.sections}\n"
             f"  passages   {self.passages} (mean {self.mean_passage_chars:.1f} chars)\n"
             f"  embedded   {self.embedded} new, {self.reused} reused from the previous index\n"
+            f"  sentences  {self.sentences} ({self.sentences_embedded} embedded, "
+            f"{self.sentences_embed_s:.2f} s)\n"
             f"  seconds    {self.total_s:.2f} (parse {self.parse_s:.2f}, embed {self.embed_s:.2f})"
             f"{ml}"
         )
@@ -75,14 +81,20 @@ def sections_of(doc_id: str, parsed: ParsedDocument, passages: list[Passage]) ->
     return out
 
 
+def _previous_index(out: Path) -> store.LoadedIndex | None:
+    """The index already at `out`, whose vectors a rebuild reuses (None: none usable)."""
+    try:
+        return store.load_index(out)
+    except (IndexLoadError, ModelError):
+        return None
+
+
 def _previous_vectors(
-    out: Path, main: Embedder, ml: Embedder | None
+    old: store.LoadedIndex | None, out: Path, main: Embedder, ml: Embedder | None
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Vectors of the index already at `out` by content key: those of the same model, and
     those of the same multilingual encoder (empty where it used another one, or has none)."""
-    try:
-        old = store.load_index(out)
-    except (IndexLoadError, ModelError):
+    if old is None:
         return {}, {}
     same = old.model == main.name and old.dim == main.dim
     main_vectors = _by_key(out / store.EMBED_KEYS, old.faiss_index) if same else {}
@@ -91,6 +103,57 @@ def _previous_vectors(
     if ml is not None and old_ml is not None and (old_ml.model, old_ml.dim) == (ml.name, ml.dim):
         ml_vectors = _by_key(out / store.ML_KEYS, old_ml.faiss_index)
     return main_vectors, ml_vectors
+
+
+def _previous_sentences(
+    old: store.LoadedIndex | None, main: Embedder, ml: Embedder | None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Sentence vectors of the previous index by their cache keys, where its models are
+    these (see _previous_vectors)."""
+    if old is None:
+        return {}, {}
+    held = old.sentences
+    if held is None:
+        return {}, {}
+    main_of: dict[str, np.ndarray] = {}
+    if (old.model, old.dim) == (main.name, main.dim):
+        main_of = {
+            vectors.passage_key(main, t): v for t, v in zip(held.texts, held.main, strict=True)
+        }
+    ml_of: dict[str, np.ndarray] = {}
+    old_ml, ml_held = old.multilingual, held.multilingual
+    if (
+        ml is not None
+        and ml_held is not None
+        and old_ml is not None
+        and (old_ml.model, old_ml.dim) == (ml.name, ml.dim)
+    ):
+        ml_of = {vectors.passage_key(ml, t): v for t, v in zip(held.texts, ml_held, strict=True)}
+    return main_of, ml_of
+
+
+def _embed_sentences(
+    report: BuildReport,
+    texts: list[str],
+    old: store.LoadedIndex | None,
+    main: Embedder,
+    ml: Embedder | None,
+    ml_cache_dir: Path | None,
+    progress: bool,
+) -> sentences.SentenceVectors:
+    """Vectors of every distinct sentence of the passages, by both encoders."""
+    distinct = sentences.unique_sentences(texts)
+    previous, previous_ml = _previous_sentences(old, main, ml)
+    got = vectors.embed_passages(main, distinct, previous, progress=progress)
+    ml_got = None
+    if ml is not None:
+        ml_got = vectors.embed_passages(ml, distinct, previous_ml, ml_cache_dir, progress)
+    report.sentences = len(distinct)
+    report.sentences_embedded = got.embedded + (ml_got.embedded if ml_got else 0)
+    report.sentences_embed_s = got.seconds + (ml_got.seconds if ml_got else 0.0)
+    return sentences.SentenceVectors(
+        distinct, got.vectors, ml_got.vectors if ml_got is not None else None
+    )
 
 
 def _by_key(keys_file: Path, faiss_index: Any) -> dict[str, np.ndarray]:
@@ -116,6 +179,7 @@ def build(
     multilingual_encoder: Embedder | None = None,
     ml_cache_dir: Path | None = None,
     max_source_bytes: int = MAX_SOURCE_BYTES,
+    milvus: MilvusTarget | None = None,
 ) -> BuildReport:
     """Parse, chunk, embed and index every report in `source_dir` into `out`, atomically.
 
@@ -124,6 +188,7 @@ def build(
 
     `multilingual_encoder` adds the multilingual index (ml.faiss, ml_keys.json) for English
     questions, with `ml_cache_dir` as its vector cache shared by builds; None builds none.
+    `milvus` also writes the version into a Milvus collection (indexer.milvus_store).
     """
     t0 = time.perf_counter()
     report = BuildReport(out=Path(out))
@@ -171,7 +236,8 @@ def build(
     report.parse_s = time.perf_counter() - t0
 
     texts = [embedding_text(p) for p in passages]
-    previous, previous_ml = _previous_vectors(Path(out), embedder, multilingual_encoder)
+    old = _previous_index(Path(out))
+    previous, previous_ml = _previous_vectors(old, Path(out), embedder, multilingual_encoder)
     main = vectors.embed_passages(embedder, texts, previous, progress=progress)
     report.embed_s, report.embedded, report.reused = main.seconds, main.embedded, main.reused
 
@@ -186,6 +252,17 @@ def build(
         )
         report.ml_model = multilingual_encoder.name
         report.ml_embedded, report.ml_reused, report.ml_embed_s = ml.embedded, ml.reused, ml.seconds
+
+    held = _embed_sentences(
+        report,
+        [p.text for p in passages],
+        old,
+        embedder,
+        multilingual_encoder,
+        ml_cache_dir,
+        progress,
+    )
+    del old, previous, previous_ml  # the previous index's memory, before writing the new one
 
     store.write_index(
         Path(out),
@@ -202,6 +279,8 @@ def build(
             multilingual_encoder, dense.build_index(ml.vectors, index_kind, hnsw_m, ef_search), ml
         ),
         texts={src.doc_id: src.text for src in sources},
+        sentences=held,
+        milvus=milvus,
     )
 
     report.documents = len(documents)

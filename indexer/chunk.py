@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from .errors import SourceError
 from .parse import Block, ParsedDocument
 from .types import Passage
+
+if TYPE_CHECKING:  # imported when a build chunks (langchain: ~0.2-0.5 s of the service's start)
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 # Paragraph, line, then Chinese and Latin sentence and clause ends; "" only as a last resort
 # for a "sentence" longer than the window.
@@ -14,6 +17,8 @@ SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "!", "?", ";", "，", ""
 
 
 def make_splitter(chunk_size: int) -> RecursiveCharacterTextSplitter:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=0,

@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import dense
+from . import dense, milvus_store
 from .atomic import atomic_folder
 from .errors import IndexLoadError, ModelError
 from .lexical import LexicalIndex
+from .milvus_store import MilvusTarget
+from .sentences import SentenceVectors
 from .types import DocumentMeta, Passage, Section
 
 FORMAT_VERSION = 1
@@ -102,12 +104,18 @@ def write_index(
     faiss_kind: str,
     multilingual: Vectors | None = None,
     texts: Mapping[str, str] | None = None,
+    sentences: SentenceVectors | None = None,
+    milvus: MilvusTarget | None = None,
 ) -> None:
     """Write an index folder at `out`, atomically (see atomic_folder), with its manifest.
 
     The manifest names the model, the prompts, the documents and the sha256 of every file,
     which load_index verifies. `texts` are the documents' texts by doc_id (SourceDoc.text),
-    stored as UTF-8 bytes exactly (no newline translation).
+    stored as UTF-8 bytes exactly (no newline translation). `sentences`: the passages'
+    sentence vectors (indexer.sentences), by the main model and, when given, the multilingual
+    one. `milvus`: also write the passages into a new collection there, which the manifest
+    names (`store`), and move its alias to it once the folder is in place
+    (indexer.milvus_store).
     """
     with atomic_folder(Path(out)) as tmp:
         for doc_id, text in (texts or {}).items():
@@ -126,6 +134,7 @@ def write_index(
         if multilingual is not None:
             dense.save(multilingual.faiss_index, tmp / ML_FAISS)
             (tmp / ML_KEYS).write_text(json.dumps(multilingual.keys or []), encoding="utf-8")
+        sentence_files = sentences.save(tmp) if sentences is not None else []
         manifest: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "created_at": now_iso(),
@@ -139,6 +148,12 @@ def write_index(
             "documents": [d.to_dict() for d in documents],
             "files": file_checksums(tmp),
         }
+        if sentences is not None:
+            manifest["sentences"] = {
+                "count": len(sentences.texts),
+                "multilingual": sentences.multilingual is not None,
+                "files": sentence_files,
+            }
         if multilingual is not None:
             manifest["multilingual"] = {
                 "model": multilingual.model,
@@ -147,9 +162,21 @@ def write_index(
                 "passage_prompt": multilingual.passage_prompt,
                 "files": [ML_FAISS, ML_KEYS],
             }
+        if milvus is not None:  # last, so that little can fail after it is written
+            manifest["store"] = milvus_store.write_version(
+                milvus,
+                passages,
+                documents,
+                main.faiss_index,
+                None if multilingual is None else multilingual.faiss_index,
+                faiss_kind,
+                lexical,
+            )
         (tmp / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
         )
+    if milvus is not None:
+        milvus_store.publish(milvus, str(manifest["store"]["collection"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +201,8 @@ class LoadedIndex:
     lexical: LexicalIndex
     by_id: dict[str, int] = field(default_factory=dict)
     multilingual: MultilingualIndex | None = None
+    # The passages' sentence vectors (None: an index built before they were stored).
+    sentences: SentenceVectors | None = None
 
     def __post_init__(self) -> None:
         self.by_id = {p.id: i for i, p in enumerate(self.passages)}
@@ -312,6 +341,11 @@ def load_index(
         )
     loaded = LoadedIndex(folder, manifest, passages, documents, sections, index, lexical)
     loaded.multilingual = _load_multilingual(folder, manifest, count, ef_search)
+    held = manifest.get("sentences")
+    if held:
+        ml = loaded.multilingual
+        ml_dim = ml.dim if held.get("multilingual") and ml is not None else None
+        loaded.sentences = SentenceVectors.load(folder, (dim, ml_dim))
     return loaded
 
 

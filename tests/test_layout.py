@@ -22,6 +22,10 @@ ENTRY_POINTS = {
     "eval.bench.cli",
 }
 
+# Not readers: pymilvus reads MILVUS_URI when first imported and refuses a Milvus Lite path
+# there, so indexer.milvus_store imports it with the variable blanked for that moment.
+ENV_GUARDS = {("indexer.milvus_store", "os.environ")}
+
 
 def modules() -> dict[str, Path]:
     out = {}
@@ -96,7 +100,7 @@ def test_only_entry_points_read_the_environment():
         if name in ENTRY_POINTS:
             continue
         for needle in ("os.environ", "getenv(", "get_settings()", "Settings()"):
-            if needle in text:
+            if needle in text and (name, needle) not in ENV_GUARDS:
                 readers.append((name, needle))
     assert readers == []
 

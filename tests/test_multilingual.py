@@ -156,7 +156,9 @@ def test_rebuild_of_unchanged_text_embeds_nothing(corpus: Path, tmp_path: Path):
     demo = corpus / "demo-2020.txt"
     demo.write_text(demo.read_text(encoding="utf-8").replace("5万个", "6万个"), encoding="utf-8")
     edited = build(corpus, out, HashEmbedder(), progress=False, multilingual_encoder=enc)
-    assert (edited.ml_embedded, edited.ml_reused, enc.calls) == (1, 18, calls + 1)
+    # The changed passage, and its one changed sentence (by each encoder: 2 sentence vectors).
+    assert (edited.ml_embedded, edited.ml_reused, enc.calls) == (1, 18, calls + 2)
+    assert (again.sentences_embedded, edited.sentences_embedded) == (0, 2)
 
 
 def test_shared_cache_serves_a_build_into_a_new_folder(corpus: Path, tmp_path: Path):

