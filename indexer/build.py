@@ -90,18 +90,18 @@ def _previous_index(out: Path) -> store.LoadedIndex | None:
 
 
 def _previous_vectors(
-    old: store.LoadedIndex | None, out: Path, main: Embedder, ml: Embedder | None
+    old: store.LoadedIndex | None, main: Embedder, ml: Embedder | None
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Vectors of the index already at `out` by content key: those of the same model, and
+    """Vectors of the previous index by content key: those of the same model, and
     those of the same multilingual encoder (empty where it used another one, or has none)."""
     if old is None:
         return {}, {}
     same = old.model == main.name and old.dim == main.dim
-    main_vectors = _by_key(out / store.EMBED_KEYS, old.faiss_index) if same else {}
+    main_vectors = _by_key(old.folder / store.EMBED_KEYS, old.faiss_index) if same else {}
     ml_vectors: dict[str, np.ndarray] = {}
     old_ml = old.multilingual
     if ml is not None and old_ml is not None and (old_ml.model, old_ml.dim) == (ml.name, ml.dim):
-        ml_vectors = _by_key(out / store.ML_KEYS, old_ml.faiss_index)
+        ml_vectors = _by_key(old.folder / store.ML_KEYS, old_ml.faiss_index)
     return main_vectors, ml_vectors
 
 
@@ -237,7 +237,7 @@ def build(
 
     texts = [embedding_text(p) for p in passages]
     old = _previous_index(Path(out))
-    previous, previous_ml = _previous_vectors(old, Path(out), embedder, multilingual_encoder)
+    previous, previous_ml = _previous_vectors(old, embedder, multilingual_encoder)
     main = vectors.embed_passages(embedder, texts, previous, progress=progress)
     report.embed_s, report.embedded, report.reused = main.seconds, main.embedded, main.reused
 

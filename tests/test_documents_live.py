@@ -9,16 +9,32 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from api_helpers import error
 from fakes import HashEmbedder
 from fastapi.testclient import TestClient
-from write_helpers import AUTH, NEW_ID, NEW_TEXT, app_client, corpus, doc_ids, snapshot, upload
+from write_helpers import (
+    AUTH,
+    KEY,
+    NEW_ID,
+    NEW_TEXT,
+    app_client,
+    corpus,
+    doc_ids,
+    snapshot,
+    upload,
+)
 
 import service.reindex
 from indexer.build import build
@@ -46,11 +62,8 @@ def test_a_version_built_beside_the_service_is_served_on_the_next_check(tmp_path
         assert NEW_ID not in doc_ids(client, "量子计算中心")
         version = _build_beside(s, f"{NEW_ID}.txt", NEW_TEXT)
         assert version != before
-        for _ in range(200):  # the watcher checks every 50 ms
-            if client.get("/index").json()["version"] == version:
-                break
-            time.sleep(0.05)
-        assert client.get("/index").json()["version"] == version
+        # The watcher checks every 50 ms.
+        assert _version_becomes(lambda: client.get("/index").json()["version"], version)
         assert NEW_ID in doc_ids(client, "量子计算中心")
         assert client.get("/readyz").json()["index"].endswith(version)
 
@@ -144,69 +157,29 @@ def test_removing_a_report_removes_its_catalogue_entry(tmp_path: Path):
 
 def test_sighup_makes_the_service_check_at_once(tmp_path: Path):
     """Under uvicorn (the main thread's event loop) SIGHUP wakes the watcher."""
-    import signal
-    import subprocess
-    import sys
-
-    import httpx
-
     s = corpus(tmp_path)
-    script = SIGHUP_SERVER.format(
-        tests=str(Path(__file__).parent), source=str(s.source_dir), index=str(s.index_dir)
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT
-    )
+    proc, url = _start_server(s, "index_watch_s=3600")
     try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline())
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        before = httpx.get(f"{url}/index").json()["version"]
+
+        def serving() -> str:
+            return str(httpx.get(f"{url}/index").json()["version"])
+
+        before = serving()
         version = _build_beside(s, f"{NEW_ID}.txt", NEW_TEXT)
         time.sleep(0.3)
-        assert httpx.get(f"{url}/index").json()["version"] == before  # the interval is an hour
+        assert serving() == before  # the interval is an hour
         os.kill(proc.pid, signal.SIGHUP)
-        for _ in range(200):
-            if httpx.get(f"{url}/index").json()["version"] == version:
-                break
-            time.sleep(0.05)
-        assert httpx.get(f"{url}/index").json()["version"] == version
+        assert _version_becomes(serving, version)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
 ROOT = Path(__file__).resolve().parent.parent
-SIGHUP_SERVER = """
-import socket, sys
-sys.path.insert(0, {tests!r})
-import uvicorn
-from fakes import HashEmbedder
-from api_helpers import settings
-from indexer.store import load_index
-from service.api import create_app
-from service.retrieval import Retriever
-from service.runtime import version_folder
-s = settings(source_dir={source!r}, index_dir={index!r}, multilingual=False, index_watch_s=3600)
-app = create_app(s, Retriever(load_index(version_folder(s.index_dir)), HashEmbedder()))
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-print(sock.getsockname()[1], flush=True)
-uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
-"""
-
-
-KILLED_SERVER = """
+SERVER = """
 import socket, sys, time
 sys.path.insert(0, {tests!r})
 import uvicorn
-import service.reindex
 from fakes import HashEmbedder
 from api_helpers import settings
 from indexer import store
@@ -214,47 +187,63 @@ from indexer.store import load_index
 from service.api import create_app
 from service.retrieval import Retriever
 from service.runtime import version_folder
-real = store.write_jsonl
-def slow(path, rows):
-    real(path, rows)
-    print("writing", flush=True)
-    time.sleep(60)
-store.write_jsonl = slow
-s = settings(source_dir={source!r}, index_dir={index!r}, multilingual=False, api_keys={key!r})
+{prelude}
+s = settings(source_dir={source!r}, index_dir={index!r}, multilingual=False, {extra})
 app = create_app(s, Retriever(load_index(version_folder(s.index_dir)), HashEmbedder()))
 sock = socket.socket()
 sock.bind(("127.0.0.1", 0))
 print(sock.getsockname()[1], flush=True)
 uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 """
+# Makes the build stop in the middle of writing the new version (and say so).
+SLOW_WRITE = """
+real = store.write_jsonl
+def slow(path, rows):
+    real(path, rows)
+    print("writing", flush=True)
+    time.sleep(60)
+store.write_jsonl = slow
+"""
 
 
-def test_a_server_killed_during_a_write_leaves_the_serving_version(tmp_path: Path):
-    import signal
-    import subprocess
-    import sys
-    import threading
-
-    import httpx
-    from write_helpers import KEY
-
-    s = corpus(tmp_path)
-    before = snapshot(s)
-    script = KILLED_SERVER.format(
-        tests=str(Path(__file__).parent), source=str(s.source_dir), index=str(s.index_dir), key=KEY
+def _start_server(s: Settings, extra: str, prelude: str = "") -> tuple[subprocess.Popen[str], str]:
+    """A uvicorn subprocess over the folders of `s` (fake embedder), ready; and its URL."""
+    script = SERVER.format(
+        tests=str(Path(__file__).parent),
+        source=str(s.source_dir),
+        index=str(s.index_dir),
+        extra=extra,
+        prelude=prelude,
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT
     )
+    assert proc.stdout is not None
+    url = f"http://127.0.0.1:{int(proc.stdout.readline())}"
+    for _ in range(300):
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{url}/readyz").status_code == 200:
+                return proc, url
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"the server at {url} did not become ready")
+
+
+def _version_becomes(get: Callable[[], str], version: str) -> bool:
+    """Whether `get()` returns `version` within 10 s (polled every 50 ms)."""
+    for _ in range(200):
+        if get() == version:
+            return True
+        time.sleep(0.05)
+    return get() == version
+
+
+def test_a_server_killed_during_a_write_leaves_the_serving_version(tmp_path: Path):
+    s = corpus(tmp_path)
+    before = snapshot(s)
+    proc, url = _start_server(s, f"api_keys={KEY!r}", SLOW_WRITE)
     try:
         assert proc.stdout is not None
-        url = f"http://127.0.0.1:{int(proc.stdout.readline())}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
 
         def send() -> None:
             files = {"file": (f"{NEW_ID}.txt", NEW_TEXT.encode(), "text/plain")}
