@@ -40,8 +40,11 @@ def save(index: Any, path: Path) -> None:
     faiss.write_index(index, str(path))
 
 
-def load(path: Path, ef_search: int | None = None) -> Any:
-    index = faiss.read_index(str(path))
+def load(path: Path, ef_search: int | None = None, mmap: bool = False) -> Any:
+    """Read a FAISS index; `mmap`: map the file read-only instead of reading it into memory
+    (pages are read only when searched: for a store that searches elsewhere)."""
+    flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
+    index = faiss.read_index(str(path), flags)
     if ef_search is not None and hasattr(index, "hnsw"):
         index.hnsw.efSearch = ef_search
     return index

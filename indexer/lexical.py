@@ -229,12 +229,15 @@ class LexicalIndex:
         (folder / PARTS / "parts.json").write_text(json.dumps(listing), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path, size: int) -> LexicalIndex:
-        retriever = bm25s.BM25.load(str(folder), show_progress=False)
+    def load(cls, folder: Path, size: int, mmap: bool = False) -> LexicalIndex:
+        """`mmap`: map the score matrices instead of reading them (see store.load_index)."""
+        retriever = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False)
         parts: dict[str, tuple[bm25s.BM25, np.ndarray]] = {}
         listing = folder / PARTS / "parts.json"
         if listing.exists():  # an index built before per-document parts has none
             for entry in json.loads(listing.read_text(encoding="utf-8")):
-                part = bm25s.BM25.load(str(folder / PARTS / entry["folder"]), show_progress=False)
+                part = bm25s.BM25.load(
+                    str(folder / PARTS / entry["folder"]), mmap=mmap, show_progress=False
+                )
                 parts[entry["doc_id"]] = (part, np.array(entry["rows"], dtype=np.int64))
         return cls(retriever, size, parts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,9 @@ class MilvusStore:
         self.client = client
         self.collection = collection
         self.ef_search = ef_search
+        # A runtime swapped out by a rebuild is dropped once its last request ends: its
+        # client (a connection to the server) is closed then, not while still searching.
+        self._closer = weakref.finalize(self, _close_quietly, client)
         self._doc_rows = {
             doc_id: frozenset(rows.tolist()) for doc_id, rows in self._rows_by_doc().items()
         }
@@ -305,5 +309,9 @@ class MilvusStore:
         return out
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):  # a client whose server is gone
-            self.client.close()
+        self._closer()
+
+
+def _close_quietly(client: Any) -> None:
+    with contextlib.suppress(Exception):  # a client whose server is gone
+        client.close()

@@ -265,6 +265,7 @@ def load_index(
     expected_dim: int | None = None,
     source_dir: Path | None = None,
     ef_search: int | None = None,
+    mmap: bool = False,
 ) -> LoadedIndex:
     """Load and verify an index folder.
 
@@ -274,6 +275,8 @@ def load_index(
         expected_dim: refuse an index whose vectors have another dimension.
         source_dir: when given, refuse an index whose source files changed since.
         ef_search: HNSW search breadth, for an HNSW index.
+        mmap: map the FAISS and BM25 files instead of reading them into memory (a runtime
+            that searches Milvus keeps them only for rebuilds and checks).
 
     Raises:
         IndexLoadError: missing, damaged or stale index. ModelError: model mismatch.
@@ -329,8 +332,8 @@ def load_index(
             )
             for s in json.loads((folder / SECTIONS).read_text(encoding="utf-8"))
         ]
-        index = dense.load(folder / FAISS_FILE, ef_search=ef_search)
-        lexical = LexicalIndex.load(folder / BM25_DIR, len(passages))
+        index = dense.load(folder / FAISS_FILE, ef_search=ef_search, mmap=mmap)
+        lexical = LexicalIndex.load(folder / BM25_DIR, len(passages), mmap=mmap)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexLoadError(f"index at {folder} cannot be read ({exc}): {FIX}") from exc
     if len(passages) != count or index.ntotal != count or index.d != dim:
@@ -340,7 +343,7 @@ def load_index(
             f"{FIX}"
         )
     loaded = LoadedIndex(folder, manifest, passages, documents, sections, index, lexical)
-    loaded.multilingual = _load_multilingual(folder, manifest, count, ef_search)
+    loaded.multilingual = _load_multilingual(folder, manifest, count, ef_search, mmap)
     held = manifest.get("sentences")
     if held:
         ml = loaded.multilingual
@@ -350,7 +353,7 @@ def load_index(
 
 
 def _load_multilingual(
-    folder: Path, manifest: dict[str, Any], count: int, ef_search: int | None
+    folder: Path, manifest: dict[str, Any], count: int, ef_search: int | None, mmap: bool = False
 ) -> MultilingualIndex | None:
     """The multilingual vectors when the manifest lists them (built with MULTILINGUAL=true)."""
     ml = manifest.get("multilingual")
@@ -358,7 +361,7 @@ def _load_multilingual(
         return None
     try:
         model, dim = str(ml["model"]), int(ml["dim"])
-        index = dense.load(folder / ML_FAISS, ef_search=ef_search)
+        index = dense.load(folder / ML_FAISS, ef_search=ef_search, mmap=mmap)
     except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise IndexLoadError(
             f"multilingual index at {folder} cannot be read ({exc}): {FIX}"

@@ -13,6 +13,7 @@ so only the changed document is embedded.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer import milvus_store
 from indexer.atomic import relink
 from indexer.build import BuildReport, build
 from indexer.encoders.base import Embedder
@@ -50,6 +52,7 @@ from .source_folder import (
     write_atomic,
 )
 
+log = logging.getLogger(__name__)
 _DOING = {"added": "adding", "replaced": "replacing", "removed": "removing"}
 
 
@@ -308,6 +311,7 @@ class Reindexer:
                 # disk, the source folder and what is served still agree.
                 if previous is not None and previous.is_dir():
                     relink(index_dir, previous)
+                    self._restore_alias(current)
                 raise
             # The new version loads: make the source folder say what it holds.
             for old in replaced:
@@ -329,6 +333,18 @@ class Reindexer:
             report.reused,
             round(time.perf_counter() - t0, 3),
         )
+
+    def _restore_alias(self, current: Runtime) -> None:
+        """After a rollback, the Milvus alias back on the serving version's collection (the
+        build moved it to the version that did not load)."""
+        target = self.settings.milvus_target()
+        collection = getattr(current.retriever.store, "collection", None)
+        if target is None or not isinstance(collection, str):
+            return
+        try:
+            milvus_store.publish(target, collection)
+        except ReportQAError as exc:  # the serving runtime follows its manifest regardless
+            log.warning("the Milvus alias stays on the unserved version: %s", exc)
 
     def _index(self, staged: Path, embedder: Embedder, ml: Embedder | None) -> BuildReport:
         """Build the staged source folder into the index folder (a new version beside it)."""

@@ -121,6 +121,8 @@ def load(
         expected_model=settings.embedding_model if embedder is None else embedder.name,
         source_dir=settings.source_dir if source_dir is None else source_dir,
         ef_search=settings.hnsw_ef_search,
+        # Milvus searches its own copy: the folder's vectors stay on disk, mapped.
+        mmap=settings.vector_store == "milvus",
     )
     if embedder is None:
         embedder = load_embedder(

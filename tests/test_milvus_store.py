@@ -35,6 +35,7 @@ pytest.importorskip("milvus_lite")
 from indexer.errors import IndexLoadError  # noqa: E402
 from indexer.milvus_search import MilvusStore  # noqa: E402
 from indexer.milvus_store import MilvusTarget  # noqa: E402
+from milvus_helpers import lite_uri  # noqa: E402
 from service.api import create_app  # noqa: E402
 from service.retrieval import Retriever  # noqa: E402
 from service.retrieval.store import FileStore, Where, open_store  # noqa: E402
@@ -45,14 +46,7 @@ QUERIES = ["新建养老床位多少张", "生产总值增长", "地铁新线", 
 @pytest.fixture(scope="module")
 def milvus_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A Milvus Lite database in a temporary folder (skips if it cannot start)."""
-    uri = str(tmp_path_factory.mktemp("milvus") / "milvus.db")
-    try:
-        client = milvus_store.connect(uri)
-        client.list_collections()
-        client.close()
-    except Exception as exc:  # Milvus Lite cannot start here
-        pytest.skip(f"Milvus Lite does not start: {exc}")
-    return uri
+    return lite_uri(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
