@@ -32,10 +32,11 @@ milvus_store = pytest.importorskip("indexer.milvus_store")
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
+from milvus_helpers import lite_uri  # noqa: E402
+
 from indexer.errors import IndexLoadError  # noqa: E402
 from indexer.milvus_search import MilvusStore  # noqa: E402
 from indexer.milvus_store import MilvusTarget  # noqa: E402
-from milvus_helpers import lite_uri  # noqa: E402
 from service.api import create_app  # noqa: E402
 from service.retrieval import Retriever  # noqa: E402
 from service.retrieval.store import FileStore, Where, open_store  # noqa: E402

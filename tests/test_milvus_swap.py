@@ -26,15 +26,16 @@ from indexer.store import FAISS_FILE, load_index
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from indexer import milvus_store  # noqa: E402
-from indexer.milvus_search import MilvusStore  # noqa: E402
-from indexer.milvus_store import MilvusTarget  # noqa: E402
-from milvus_helpers import lite_uri  # noqa: E402
-from service import runtime  # noqa: E402
-from service.api import create_app  # noqa: E402
-from service.retrieval import Retriever  # noqa: E402
-from service.retrieval.store import open_store  # noqa: E402
-from service.settings import Settings  # noqa: E402
+from milvus_helpers import lite_uri
+
+from indexer import milvus_store
+from indexer.milvus_search import MilvusStore
+from indexer.milvus_store import MilvusTarget
+from service import runtime
+from service.api import create_app
+from service.retrieval import Retriever
+from service.retrieval.store import open_store
+from service.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,8 @@ def test_a_rolled_back_write_puts_the_alias_back(
         monkeypatch.undo()
         r = upload(client, f"{NEW_ID}.txt", NEW_TEXT.encode())
         assert r.status_code == 201, r.text
-        assert milvus_store.current(target) == load_index(s.index_dir).manifest["store"]["collection"]
+        built = load_index(s.index_dir).manifest["store"]["collection"]
+        assert milvus_store.current(target) == built
         assert milvus_store.current(target) != serving
 
 
