@@ -182,6 +182,8 @@ def test_the_service_searches_the_scale_index_for_questions_naming_the_report(
 
 
 LATENCY = {"p50_ms": float, "p95_ms": float, "p99_ms": float, "rps": float, "errors": int}
+STORES = ("faiss", "milvus")
+SERVED = {"c1": LATENCY, "c8": LATENCY, "cold_start_s": float, "server_peak_rss_mb": float}
 CONTRACT: dict[str, Any] = {
     "machine": {"cpus": int, "python": str, "torch": str, "faiss": str, "platform": str},
     "floor": {
@@ -228,7 +230,11 @@ CONTRACT: dict[str, Any] = {
         "cold_start_s": float,
         "server_peak_rss_mb": float,
         "search": {"c1": LATENCY},
+        "ask": {"c1": LATENCY},
+        "floor": {"total_p50_ms": float, "encode_p50_ms": float},
         "report_search": {"c1": LATENCY},
+        "rebuild": {kind: {"build_s": float, "embedded": int, "reused": int} for kind in STORES},
+        "stores": {kind: SERVED for kind in STORES},
     },
     "scale": {
         "passages": int,
@@ -240,6 +246,11 @@ CONTRACT: dict[str, Any] = {
             "size_mb": float,
             "recall@10_vs_flat": float,
         },
+        "write": {
+            "faiss": {"build_s": float},
+            "milvus": {"build_s": float, "milvus_folder_mb": float},
+        },
+        "stores": {kind: SERVED for kind in STORES},
     },
 }
 
@@ -301,6 +312,18 @@ def test_bench_end_to_end_writes_every_field(tmp_path: Path) -> None:
         corpus["search"]["c1"]["p50_ms"] / corpus["report_search"]["c1"]["p50_ms"], 3
     )
     assert set(corpus["search"]["c1"]["by_kind"]) == {"report", "region/year"}
+    # Either store serves the corpus and the synthetic corpus; a rebuild embeds nothing again.
+    for served in (corpus["stores"], results["scale"]["stores"]):
+        for kind in STORES:
+            assert served[kind]["c1"]["errors"] == served[kind]["c8"]["errors"] == 0, served
+            assert served[kind]["c1"]["requests"] >= 1 and served[kind]["c8"]["requests"] >= 1
+    for kind in STORES:
+        assert corpus["rebuild"][kind]["embedded"] == 0
+        assert corpus["rebuild"][kind]["reused"] == corpus["passages"]
+    assert results["scale"]["write"]["milvus"]["milvus_folder_mb"] > 0
+    assert corpus["ask"]["c1"]["errors"] == 0 and corpus["floor"]["queries"] == 20
+    assert "issue 18: corpus floor p50 ms" in {t["target"] for t in results["targets"]}
+    assert "corpus milvus" in proc.stdout and "2000 milvus" in proc.stdout
     assert {t["target"].split(" ")[0] for t in results["targets"]} >= {"/search", "/ask", "whole"}
     assert "targets:" in proc.stdout and "results written to" in proc.stdout
     assert "/search c1 corpus" in proc.stdout and "whole corpus: 3 reports" in proc.stdout

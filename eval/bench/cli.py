@@ -125,8 +125,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         pool = query_pool(load_questions(QUESTIONS, report_text, one.doc_id))
         floor_queries = pool[: args.floor_queries]
         rest = pool[args.floor_queries :]
-        # A slice for each load run: the service's, the two of the scale test, the corpus's.
-        runs = 2 * len(CONCURRENCY) + 3
+        # A slice for each load run: the service's, the two of the scale test, the corpus's,
+        # the stores' over the synthetic corpus.
+        runs = 2 * len(CONCURRENCY) + 4
         per_run = max(len(rest) // runs, 1)
         slices = iter([rest[i * per_run : (i + 1) * per_run] for i in range(runs)])
         ctx = Context(

@@ -20,22 +20,28 @@ from typing import Any
 
 from indexer import store
 from indexer.build import BuildReport, build
+from indexer.milvus_store import MilvusTarget
 from indexer.types import DocumentMeta
 
 from ..loadgen import LoadResult
 from .context import Context
+from .floor import load_floor, measure_floor
 from .queries import SCOPED_SUFFIXES, interleave, query_pool, scoped_questions
 from .server import Server, by_label, by_language, load_run
+from .stores import rotations, serve_stores, timed_build
 
 # The labels of the two kinds of question the corpus run mixes, one for one.
 REPORT_KIND = "report"
 SCOPED_KIND = "region/year"
 
 
-def build_corpus(ctx: Context, source: Path, fresh: bool) -> tuple[Path, BuildReport]:
+def build_corpus(
+    ctx: Context, source: Path, fresh: bool, milvus: MilvusTarget | None = None
+) -> tuple[Path, BuildReport]:
     """Build every report of `source` into the work folder, as the service builds it.
 
     `fresh`: an empty multilingual cache, so every vector is embedded (a first build).
+    `milvus`: into a Milvus collection too (VECTOR_STORE=milvus).
     """
     s = ctx.settings
     out = ctx.work / "corpus-index"
@@ -52,6 +58,7 @@ def build_corpus(ctx: Context, source: Path, fresh: bool) -> tuple[Path, BuildRe
         multilingual_encoder=ctx.ml_encoder,
         ml_cache_dir=ml_cache,
         max_source_bytes=s.max_source_bytes,
+        milvus=milvus,
     )
     return out, report
 
@@ -135,13 +142,36 @@ def measure_corpus(
         run = load_run(server, "/search", report_queries, 1, ctx.args.duration)
     result["report_search"] = {"c1": _summary(run, report_queries)}
     ctx.log(f"one report /search c1, right before the corpus: {result['report_search']['c1']}")
+    rt = load_floor(ctx.settings, index, ctx.embedder)
+    result["floor"], _ = measure_floor(rt, queries[: len(ctx.queries)], ctx.settings.default_k)
+    del rt
+    ctx.log(f"whole corpus floor: {result['floor']}")
+    # /ask after /search, from half the list on: not the questions /search just cached.
+    asked = rotations(queries, (1, 2))[2]
     with Server(index, ctx.out / "server-corpus.log") as server:
         ctx.log(f"whole corpus: server ready in {server.cold_start_s:.2f} s")
         run = load_run(server, "/search", queries, 1, ctx.args.duration)
+        ask = load_run(server, "/ask", asked, 1, ctx.args.duration)
     summary = _summary(run, queries)
     summary["by_kind"] = by_label(run, kinds)
     result["search"] = {"c1": summary}
+    result["ask"] = {"c1": _summary(ask, asked)}
     result["cold_start_s"] = round(server.cold_start_s, 3)
     result["server_peak_rss_mb"] = round(server.peak_rss_mb, 1)
     ctx.log(f"whole corpus /search c1: {summary}")
+    # The same corpus built again, with either store: its vectors reused from the version
+    # just built, as a rebuild reuses them, so the two differ by the Milvus step alone.
+    target = MilvusTarget(str(ctx.work / "milvus-corpus.db"), alias="bench_corpus")
+    rebuild: dict[str, Any] = {}
+    for kind, milvus in (("faiss", None), ("milvus", target)):
+        built: list[BuildReport] = []
+
+        def again(m: MilvusTarget | None = milvus, b: list[BuildReport] = built) -> None:
+            b.append(build_corpus(ctx, source, False, m)[1])
+
+        rebuild[kind] = timed_build(again, milvus)
+        rebuild[kind].update(embedded=built[0].embedded, reused=built[0].reused)
+    result["rebuild"] = rebuild
+    ctx.log(f"whole corpus rebuilt with either store: {rebuild}")
+    result["stores"] = serve_stores(ctx, index, target, queries, "corpus")
     return result

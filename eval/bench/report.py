@@ -24,6 +24,50 @@ def _multilingual(co: dict[str, Any]) -> str:
     return said
 
 
+def _stores(r: dict[str, Any]) -> list[str]:
+    """The two stores side by side, on the whole corpus and on the synthetic corpus."""
+    co, sc = r["corpus"], r["scale"]
+    lines = [
+        "",
+        "stores: /search over the same index folder with the same questions, VECTOR_STORE="
+        "faiss (the folder's files) or milvus (Milvus Lite, in the server's process); build:"
+        " the corpus rebuilt with its vectors reused, the synthetic corpus written",
+        f"{'':16}{'build s':>9}{'store MB':>10}{'c1 p50':>9}{'c1 rps':>9}{'c8 p50':>9}"
+        f"{'c8 rps':>9}{'c8/c1':>7}{'errors':>8}{'cold s':>8}{'server MB':>11}",
+    ]
+    for name, built, served in (
+        ("corpus", co["rebuild"], co["stores"]),
+        (f"{sc['passages']}", sc["write"], sc["stores"]),
+    ):
+        for store in ("faiss", "milvus"):
+            b, x = built[store], served[store]
+            c1, c8 = x["c1"], x["c8"]
+            size = f"{b['milvus_folder_mb']:.0f}" if "milvus_folder_mb" in b else "-"
+            lines.append(
+                f"{name + ' ' + store:16}{b['build_s']:>9.2f}{size:>10}{c1['p50_ms']:>9.2f}"
+                f"{c1['rps']:>9.1f}{c8['p50_ms']:>9.2f}{c8['rps']:>9.1f}"
+                f"{c8['rps'] / max(c1['rps'], 1e-9):>7.2f}{c1['errors'] + c8['errors']:>8d}"
+                f"{x['cold_start_s']:>8.2f}{x['server_peak_rss_mb']:>11.0f}"
+            )
+    return lines
+
+
+def _corpus_ask(co: dict[str, Any]) -> str:
+    """The whole corpus's floor and /ask beside its /search, by language."""
+    f, s1, a1 = co["floor"], co["search"]["c1"], co["ask"]["c1"]
+    langs = ", ".join(
+        f"{lang} {a['p50_ms']:.1f} vs {s1['by_lang'][lang]['p50_ms']:.1f} ms"
+        for lang, a in a1.get("by_lang", {}).items()
+        if lang in s1.get("by_lang", {})
+    )
+    return (
+        f"whole corpus: floor p50 {f['total_p50_ms']:.2f} ms, /search c1 p50 "
+        f"{s1['p50_ms']:.2f} ms ({s1['p50_ms'] / max(f['total_p50_ms'], 1e-9):.2f} x floor), "
+        f"/ask c1 p50 {a1['p50_ms']:.2f} ms ({a1['p50_ms'] / max(s1['p50_ms'], 1e-9):.2f} x "
+        f"/search; {langs})"
+    )
+
+
 def render(r: dict[str, Any]) -> str:
     """The results as a readable table."""
     m = r["machine"]
@@ -105,6 +149,7 @@ def render(r: dict[str, Any]) -> str:
         f"{co['server_peak_rss_mb']:.0f} MB",
         f"whole corpus /search c1 p50 / one-report /search c1 p50 (report again): "
         f"{r['ratio_corpus_search_c1_p50_to_report']:.2f}",
+        _corpus_ask(co),
         "server RSS MB: "
         + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in r["server_rss_mb"].items()),
         "first requests after /readyz (ms): "
@@ -125,6 +170,7 @@ def render(r: dict[str, Any]) -> str:
             f"{x['faiss_p50_ms']:>11.3f}{x['search_p50_ms']:>13.2f}"
             f"{x['server_peak_rss_mb']:>11.0f}{recall:>11}"
         )
+    lines += _stores(r)
     busy = max(m["load_average"][0], m["load_average_end"][0])
     if busy > 0.5 * m["cpus"]:
         lines += [

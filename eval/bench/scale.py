@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import faiss
 import numpy as np
 
 from indexer import dense, store
-from indexer.lexical import tokenize
+from indexer.lexical import LexicalIndex, tokenize
+from indexer.milvus_store import MilvusTarget
 from service.retrieval import CANDIDATES
 
 from ..loadgen import percentiles
@@ -18,6 +20,7 @@ from .context import Context
 from .machine import MIB, folder_mb, rss_mb
 from .queries import report_sentences
 from .server import Server, load_run
+from .stores import serve_stores, timed_build
 from .synthetic import (
     DenseIndex,
     lexical_from_sentences,
@@ -53,6 +56,38 @@ def recall_at_10(exact: np.ndarray, approx: np.ndarray) -> float:
         }
     )
     return float(evaluate(qrels, run, "recall@10"))
+
+
+def _stores(
+    ctx: Context,
+    texts: list[str],
+    vectors: np.ndarray,
+    ml_vectors: np.ndarray | None,
+    lexical: LexicalIndex,
+    queries: list[str],
+) -> dict[str, Any]:
+    """The synthetic corpus written as a flat index and into Milvus, served from either."""
+    s = ctx.settings
+    folder = ctx.work / "scale-milvus"
+    target = MilvusTarget(str(ctx.work / "milvus-scale.db"), alias="bench_scale")
+    main = DenseIndex(ctx.embedder, dense.build_index(vectors, "flat", s.hnsw_m))
+    ml = None
+    if ctx.ml_encoder is not None and ml_vectors is not None:
+        ml = DenseIndex(ctx.ml_encoder, dense.build_index(ml_vectors, "flat", s.hnsw_m))
+    ctx.log(f"scale: writing {len(texts)} passages into Milvus Lite")
+    write = partial(
+        write_scale_index, folder, texts, main, lexical, "flat", s.chunk_size, ml, ctx.report_meta
+    )
+    built = {"faiss": timed_build(write)}
+    remove_index(folder)
+    built["milvus"] = timed_build(partial(write, milvus=target), target)
+    ctx.log(f"scale written with either store: {built}")
+    del main, ml, write
+    try:
+        stores = serve_stores(ctx, folder, target, queries, "scale")
+    finally:
+        remove_index(folder)
+    return {"write": built, "stores": stores}
 
 
 def measure_scale(
@@ -122,6 +157,7 @@ def measure_scale(
         remove_index(folder)
         result[kind] = entry
         ctx.log(f"scale {kind}: {entry}")
+    result.update(_stores(ctx, texts, vectors, ml_vectors, lexical, next(slices)))
     result["hnsw"]["recall@10_vs_flat"] = round(recall_at_10(top["flat"], top["hnsw"]), 4)
     ctx.log(f"scale: HNSW recall@10 against flat {result['hnsw']['recall@10_vs_flat']}")
     return result

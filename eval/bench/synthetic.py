@@ -15,6 +15,7 @@ import numpy as np
 from indexer import store
 from indexer.encoders import Embedder
 from indexer.lexical import LexicalIndex
+from indexer.milvus_store import MilvusTarget
 from indexer.types import DocumentMeta, Passage
 from indexer.vectors import passage_key
 
@@ -108,6 +109,7 @@ def write_scale_index(
     chunk_size: int,
     ml: DenseIndex | None = None,
     like: DocumentMeta | None = None,
+    milvus: MilvusTarget | None = None,
 ) -> None:
     """An index at `folder` in the format the service loads (one synthetic document).
 
@@ -116,7 +118,8 @@ def write_scale_index(
     folder written (see remove_index). The document takes the region, year, level and date
     of `like` (the report its sentences come from): the service answers a question that
     names a region or a year the corpus lacks without searching, so without them most of
-    the report's questions would not be searched at all.
+    the report's questions would not be searched at all. `milvus`: the passages go into a
+    new collection there too, as a build with VECTOR_STORE=milvus writes them.
     """
     doc_id = "synthetic"
     passages = []
@@ -153,6 +156,7 @@ def write_scale_index(
         kind,
         multilingual,
         texts={doc_id: source},
+        milvus=milvus,
     )
 
 
