@@ -5,12 +5,24 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import bm25s
 import jieba
 import numpy as np
+
+# bm25s imports numba whenever it is installed (ranx, for the eval, installs it): about 0.2 s
+# of every start-up and build for a backend this project never selects (bm25s' default,
+# numpy, scores). Imported with numba hidden, which stays importable for whoever needs it.
+_HIDE_NUMBA = "numba" not in sys.modules and "bm25s" not in sys.modules
+if _HIDE_NUMBA:
+    sys.modules["numba"] = None  # type: ignore[assignment]
+try:
+    import bm25s
+finally:
+    if _HIDE_NUMBA:
+        del sys.modules["numba"]
 
 jieba.setLogLevel(logging.WARNING)
 

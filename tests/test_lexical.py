@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from indexer.lexical import LexicalIndex
 
@@ -44,3 +48,28 @@ def test_the_parts_survive_a_save_and_a_load(tmp_path: Path) -> None:
     # An index saved without parts loads with none.
     LexicalIndex.build(TEXTS).save(tmp_path / "old")
     assert LexicalIndex.load(tmp_path / "old", len(TEXTS)).parts == {}
+
+
+def test_bm25s_is_imported_without_numba_and_scores_the_same() -> None:
+    """bm25s is imported with numba hidden (start-up time); numba stays importable after it,
+    and the scores are those of a bm25s that saw numba."""
+    pytest.importorskip("numba")
+    code = (
+        "import sys, json\n"
+        "if sys.argv[1] == 'numba': import numba\n"
+        "import indexer.lexical as L\n"
+        "print(json.dumps([L.bm25s.NUMBA_AVAILABLE, 'numba' in sys.modules]))\n"
+        "ix = L.LexicalIndex.build(['上海新建养老床位七千张', '生产总值增长', '地铁新线'])\n"
+        "print(json.dumps(ix.scores('养老床位', None).tolist()))\n"
+        "import numba\n"
+    )
+    runs = {}
+    for mode in ("numba", "none"):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, mode], capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs[mode] = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert runs["none"][0] == [False, False]
+    assert runs["numba"][0] == [True, True]
+    assert runs["none"][1] == runs["numba"][1] and runs["none"][1][0] > 0
