@@ -23,11 +23,10 @@ from indexer.build import BuildReport, build
 from indexer.milvus_store import MilvusTarget
 from indexer.types import DocumentMeta
 
-from ..loadgen import LoadResult
 from .context import Context
 from .floor import load_floor, measure_floor
 from .queries import SCOPED_SUFFIXES, interleave, query_pool, scoped_questions
-from .server import Server, by_label, by_language, load_run
+from .server import Server, by_label, load_run, summarise
 from .stores import rotations, serve_stores, timed_build
 
 # The labels of the two kinds of question the corpus run mixes, one for one.
@@ -101,15 +100,6 @@ def build_summary(
     }
 
 
-def _summary(run: LoadResult, queries: Sequence[str]) -> dict[str, Any]:
-    summary = run.summary()
-    summary["distinct_queries"] = len(queries)
-    summary["by_lang"] = by_language(run, queries)
-    if run.error_samples:
-        summary["error_samples"] = run.error_samples
-    return summary
-
-
 def measure_corpus(
     ctx: Context,
     source: Path,
@@ -140,7 +130,7 @@ def measure_corpus(
     result["scoped_questions"] = len(questions)
     with Server(report_index, ctx.out / "server-corpus-report.log") as server:
         run = load_run(server, "/search", report_queries, 1, ctx.args.duration)
-    result["report_search"] = {"c1": _summary(run, report_queries)}
+    result["report_search"] = {"c1": summarise(run, report_queries)}
     ctx.log(f"one report /search c1, right before the corpus: {result['report_search']['c1']}")
     rt = load_floor(ctx.settings, index, ctx.embedder)
     result["floor"], _ = measure_floor(rt, queries[: len(ctx.queries)], ctx.settings.default_k)
@@ -152,10 +142,10 @@ def measure_corpus(
         ctx.log(f"whole corpus: server ready in {server.cold_start_s:.2f} s")
         run = load_run(server, "/search", queries, 1, ctx.args.duration)
         ask = load_run(server, "/ask", asked, 1, ctx.args.duration)
-    summary = _summary(run, queries)
+    summary = summarise(run, queries)
     summary["by_kind"] = by_label(run, kinds)
     result["search"] = {"c1": summary}
-    result["ask"] = {"c1": _summary(ask, asked)}
+    result["ask"] = {"c1": summarise(ask, asked)}
     result["cold_start_s"] = round(server.cold_start_s, 3)
     result["server_peak_rss_mb"] = round(server.peak_rss_mb, 1)
     ctx.log(f"whole corpus /search c1: {summary}")

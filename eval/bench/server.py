@@ -199,6 +199,17 @@ def measure_burst(server: Server, queries: Sequence[str], duration: float) -> di
     return summary
 
 
+def summarise(run: LoadResult, queries: Sequence[str]) -> dict[str, Any]:
+    """A load run's summary with the count of distinct questions, the split by language and
+    samples of its errors."""
+    summary = run.summary()
+    summary["distinct_queries"] = len(queries)
+    summary["by_lang"] = by_language(run, queries)
+    if run.error_samples:
+        summary["error_samples"] = run.error_samples
+    return summary
+
+
 def measure_service(ctx: Context, index: Path, slices: Iterator[list[str]]) -> dict[str, Any]:
     """Cold start, /search and /ask at each concurrency, peak memory of the server."""
     result: dict[str, Any] = {"search": {}, "ask": {}}
@@ -213,11 +224,7 @@ def measure_service(ctx: Context, index: Path, slices: Iterator[list[str]]) -> d
             for c in CONCURRENCY:
                 queries = next(slices)
                 run = load_run(server, route, queries, c, ctx.args.duration)
-                summary = run.summary()
-                summary["distinct_queries"] = len(queries)
-                summary["by_lang"] = by_language(run, queries)
-                if run.error_samples:
-                    summary["error_samples"] = run.error_samples
+                summary = summarise(run, queries)
                 result[route.strip("/")][f"c{c}"] = summary
                 ctx.log(f"{route} c{c}: {summary}")
             rss[f"after_{route.strip('/')}"] = proc_status_mb(server.pid, "VmRSS")

@@ -20,7 +20,7 @@ from indexer.milvus_store import MilvusTarget
 
 from .context import Context
 from .machine import folder_mb
-from .server import CONCURRENCY, Server, by_language, load_run
+from .server import CONCURRENCY, Server, load_run, summarise
 
 STORES = ("faiss", "milvus")
 
@@ -79,11 +79,7 @@ def serve_stores(
             entry["cold_start_s"] = round(server.cold_start_s, 3)
             for c in concurrency:
                 run = load_run(server, "/search", runs[c], c, ctx.args.duration)
-                summary = run.summary()
-                summary["by_lang"] = by_language(run, runs[c])
-                if run.error_samples:
-                    summary["error_samples"] = run.error_samples
-                entry[f"c{c}"] = summary
+                entry[f"c{c}"] = summarise(run, runs[c])
         entry["server_peak_rss_mb"] = round(server.peak_rss_mb, 1)
         ctx.log(f"{name} with {store}: {entry}")
         out[store] = entry
