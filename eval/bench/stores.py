@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from indexer.milvus_store import MilvusTarget
 
@@ -23,6 +23,7 @@ from .machine import folder_mb
 from .server import CONCURRENCY, Server, load_run, summarise
 
 STORES = ("faiss", "milvus")
+T = TypeVar("T")
 
 
 def release_lite(uri: str) -> None:
@@ -41,16 +42,19 @@ def store_env(store: str, target: MilvusTarget) -> dict[str, str]:
     return {"VECTOR_STORE": "milvus", "MILVUS_URI": target.uri, "MILVUS_ALIAS": target.alias}
 
 
-def timed_build(write: Callable[[], object], target: MilvusTarget | None = None) -> dict[str, Any]:
-    """Run `write` (a build; into Milvus at `target` when given), timed. With a target, the
-    writer's Milvus Lite is released after and the size of its folder on disk recorded."""
+def timed_build(
+    write: Callable[[], T], target: MilvusTarget | None = None
+) -> tuple[T, dict[str, Any]]:
+    """Run `write` (a build; into Milvus at `target` when given), timed: what it returned,
+    and its time. With a target, the writer's Milvus Lite is released after and the size of
+    its folder on disk recorded."""
     t = time.perf_counter()
-    write()
+    result = write()
     out: dict[str, Any] = {"build_s": round(time.perf_counter() - t, 3)}
     if target is not None:
         release_lite(target.uri)
         out["milvus_folder_mb"] = round(folder_mb(Path(target.uri)), 1)
-    return out
+    return result, out
 
 
 def rotations(queries: Sequence[str], concurrency: Sequence[int]) -> dict[int, list[str]]:
